@@ -1,0 +1,59 @@
+/* build.h - the folder builder: input paths become one gzip tar layer, an image
+ * config and a manifest, with imgpkg's rules for paths and permissions.  The
+ * result is deterministic: same files, same digests. */
+#ifndef IMGPKG_BUILD_H
+#define IMGPKG_BUILD_H
+
+#include <stdbool.h>
+
+#include "imgpkg/oci.h"
+#include "imgpkg/store.h"
+
+enum ip_build_kind { IP_BUILD_AUTO = 0, IP_BUILD_BUNDLE, IP_BUILD_IMAGE };
+
+struct ip_build_opts {
+    const char **paths;
+    size_t n_paths;
+    const char **exclusions; /* relative paths left out */
+    size_t n_exclusions;
+    struct ip_kv *labels;
+    size_t n_labels;
+    bool preserve_permissions;
+    enum ip_build_kind kind;
+    int compression_level; /* 1..9 */
+    const char *tmp_dir;   /* where the layer is written while it is built */
+};
+
+struct ip_build_result {
+    bool is_bundle;
+    struct ip_store *store; /* mem store holding layer file, config, manifest */
+    char manifest_digest[IP_DIGEST_SIZE];
+    char *layer_path;       /* temporary file, removed by ip_build_result_release */
+};
+
+int ip_build(const struct ip_build_opts *opts, struct ip_build_result *out, struct ip_err *err);
+void ip_build_result_release(struct ip_build_result *r);
+
+/* One file-system entry that goes into the layer. */
+struct ip_build_entry {
+    char *rel;  /* path in the layer */
+    char *full; /* path on disk */
+    bool is_dir;
+    unsigned mode;
+    int64_t size;
+};
+/* Collects the entries of the inputs in layer order (exposed for tests). */
+int ip_build_collect(const struct ip_build_opts *opts, struct ip_build_entry **out, size_t *n,
+                     struct ip_err *err);
+void ip_build_entries_free(struct ip_build_entry *e, size_t n);
+
+/* The layer writer: entries -> tar -> gzip, hashing both streams on the way. */
+struct ip_layer_info {
+    char digest[IP_DIGEST_SIZE];
+    char diff_id[IP_DIGEST_SIZE];
+    int64_t size;
+};
+int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
+                   int level, int fd, struct ip_layer_info *out, struct ip_err *err);
+
+#endif

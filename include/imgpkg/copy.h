@@ -1,0 +1,28 @@
+/* copy.h - the copy engine: moves image graphs from one store to another,
+ * children first (blobs, configs, then manifests and indexes), skipping what the
+ * destination has, verifying every byte against its digest, committing last. */
+#ifndef IMGPKG_COPY_H
+#define IMGPKG_COPY_H
+
+#include "imgpkg/store.h"
+
+struct ip_copy_item {
+    const char *src_ref;      /* tag or digest in the source store */
+    struct ip_kv *annotations; /* annotations of the destination entry */
+    size_t n_annotations;
+    const char *repo_tag;     /* Docker "name:tag", or NULL */
+};
+
+struct ip_copy_result {
+    char digest[IP_DIGEST_SIZE]; /* of each item, in order */
+};
+
+struct ip_copy_opts {
+    int concurrency;
+};
+
+int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_item *items,
+            size_t n, const struct ip_copy_opts *opts, struct ip_copy_result *results,
+            struct ip_err *err);
+
+#endif

@@ -1,0 +1,27 @@
+/* lock.h - imgpkg's lock files (YAML, read with libyaml): the ImagesLock
+ * (.imgpkg/images.yml) and the BundleLock written by --lock-output. */
+#ifndef IMGPKG_LOCK_H
+#define IMGPKG_LOCK_H
+
+#include "imgpkg/oci.h"
+
+#define IP_LOCK_API_VERSION "imgpkg.carvel.dev/v1alpha1"
+
+struct ip_lock_image {
+    char *image; /* pinned reference "repo@sha256:..." */
+    struct ip_kv *annotations;
+    size_t n_annotations;
+};
+
+struct ip_images_lock {
+    struct ip_lock_image *images;
+    size_t n_images;
+};
+
+/* Parses and validates an ImagesLock; `what` names the file in errors. */
+int ip_images_lock_parse(const char *data, size_t len, const char *what,
+                         struct ip_images_lock *out, struct ip_err *err);
+int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_err *err);
+void ip_images_lock_release(struct ip_images_lock *l);
+
+#endif

@@ -1,0 +1,212 @@
+/* image.c - the folder builder: decides bundle or image (imgpkg's .imgpkg
+ * rules), writes the layer, and generates the config and the manifest.  The
+ * result is an in-memory store the copy engine reads from. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "build/build-internal.h"
+#include "imgpkg/lock.h"
+#include "util/banned.h"
+
+#define FIXED_CREATED "1970-01-01T00:00:00Z"
+
+static int check_bundle(const struct ip_build_opts *o, const struct build_imgpkg_dirs *d,
+                        struct ip_err *err)
+{
+    struct ip_buf list = IP_BUF_INIT;
+    struct ip_images_lock lock;
+    int rc;
+
+    if (d->n == 0)
+        return ip_err_set(err, IP_E_INPUT,
+                          "This directory is not a bundle. It is missing .imgpkg/images.yml");
+    if (d->n > 1) {
+        for (size_t i = 0; i < d->n; i++)
+            ip_buf_printf(&list, "%s%s", i ? ", " : "", d->full[i]);
+        rc = ip_err_set(err, IP_E_INPUT,
+                        "This directory contains multiple bundle definitions. Only a single "
+                        "instance of .imgpkg/images.yml can be provided and instead these were "
+                        "provided %s",
+                        list.data);
+        ip_buf_release(&list);
+        return rc;
+    }
+    if (strcmp(d->rel[0], ".imgpkg") != 0) {
+        for (size_t i = 0; i < o->n_paths; i++)
+            ip_buf_printf(&list, "%s%s", i ? ", " : "", o->paths[i]);
+        rc = ip_err_set(err, IP_E_INPUT,
+                        "Expected '.imgpkg' directory, to be a direct child of one of: %s; was %s",
+                        list.data, d->full[0]);
+        ip_buf_release(&list);
+        return rc;
+    }
+    cleanup_free char *images = ip_path_join(d->full[0], "images.yml");
+    struct stat st;
+    if (lstat(images, &st) < 0 || !S_ISREG(st.st_mode))
+        return ip_err_set(err, IP_E_INPUT,
+                          "The bundle expected .imgpkg/images.yml to exist, but it wasn't found in "
+                          "the path %s",
+                          images);
+    if ((rc = ip_images_lock_read(images, &lock, err)) < 0)
+        return rc;
+    ip_images_lock_release(&lock);
+    return 0;
+}
+
+static int label_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct ip_kv *)a)->key, ((const struct ip_kv *)b)->key);
+}
+
+static void gen_config(const struct ip_build_opts *o, bool bundle, const char *diff_id,
+                       struct ip_buf *out)
+{
+    size_t n = o->n_labels + 1;
+    struct ip_kv *labels = ip_xcalloc(n, sizeof(*labels));
+    size_t k = 0;
+    for (size_t i = 0; i < o->n_labels; i++)
+        labels[k++] = o->labels[i];
+    if (bundle) {
+        labels[k].key = (char *)IP_LABEL_BUNDLE;
+        labels[k++].val = (char *)"true";
+    }
+    qsort(labels, k, sizeof(*labels), label_cmp);
+
+    yajl_gen g = ip_json_gen_new();
+    yajl_gen_map_open(g);
+    ip_json_kv(g, "architecture", "amd64");
+    ip_json_str(g, "config");
+    yajl_gen_map_open(g);
+    if (k) {
+        ip_json_str(g, "Labels");
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < k; i++)
+            ip_json_kv(g, labels[i].key, labels[i].val);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_map_close(g);
+    ip_json_kv(g, "created", FIXED_CREATED);
+    ip_json_str(g, "history");
+    yajl_gen_array_open(g);
+    yajl_gen_map_open(g);
+    ip_json_kv(g, "created", FIXED_CREATED);
+    ip_json_kv(g, "author", "imgpkg");
+    ip_json_kv(g, "created_by", "imgpkg");
+    yajl_gen_map_close(g);
+    yajl_gen_array_close(g);
+    ip_json_kv(g, "os", "linux");
+    ip_json_str(g, "rootfs");
+    yajl_gen_map_open(g);
+    ip_json_kv(g, "type", "layers");
+    ip_json_str(g, "diff_ids");
+    yajl_gen_array_open(g);
+    ip_json_str(g, diff_id);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+    ip_json_gen_finish(g, out);
+    free(labels);
+}
+
+static void gen_manifest(const struct ip_desc *config, const struct ip_desc *layer,
+                         struct ip_buf *out)
+{
+    yajl_gen g = ip_json_gen_new();
+    yajl_gen_map_open(g);
+    ip_json_str(g, "schemaVersion");
+    ip_json_int(g, 2);
+    ip_json_kv(g, "mediaType", IP_MT_OCI_MANIFEST);
+    ip_json_str(g, "config");
+    ip_desc_gen(g, config);
+    ip_json_str(g, "layers");
+    yajl_gen_array_open(g);
+    ip_desc_gen(g, layer);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    ip_json_gen_finish(g, out);
+}
+
+void ip_build_result_release(struct ip_build_result *r)
+{
+    ip_store_free(r->store);
+    if (r->layer_path) {
+        unlink(r->layer_path);
+        free(r->layer_path);
+    }
+    memset(r, 0, sizeof(*r));
+}
+
+int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct ip_err *err)
+{
+    struct build_imgpkg_dirs dirs = {0};
+    struct ip_build_entry *entries = NULL;
+    size_t n = 0;
+    struct ip_build_result r;
+    struct ip_layer_info li;
+    struct ip_buf config = IP_BUF_INIT, manifest = IP_BUF_INIT;
+    struct ip_desc cdesc, ldesc;
+    int rc, fd = -1;
+
+    memset(&r, 0, sizeof(r));
+    memset(&cdesc, 0, sizeof(cdesc));
+    memset(&ldesc, 0, sizeof(ldesc));
+    for (size_t i = 0; i < o->n_labels; i++)
+        if (!strcmp(o->labels[i].key, IP_LABEL_BUNDLE))
+            return ip_err_set(err, IP_E_USAGE,
+                              "label '%s' is reserved and cannot be overriden. Please use a "
+                              "different key",
+                              IP_LABEL_BUNDLE);
+    if ((rc = build_collect(o, &dirs, &entries, &n, err)) < 0)
+        goto out;
+    if (o->kind == IP_BUILD_IMAGE && dirs.n > 0) {
+        rc = ip_err_set(err, IP_E_INPUT,
+                        "Images cannot be pushed with '.imgpkg' directories, consider using "
+                        "--bundle (-b) option");
+        goto out;
+    }
+    r.is_bundle = o->kind == IP_BUILD_BUNDLE || (o->kind == IP_BUILD_AUTO && dirs.n > 0);
+    if (r.is_bundle && (rc = check_bundle(o, &dirs, err)) < 0)
+        goto out;
+
+    fd = ip_mkstemp_in(o->tmp_dir ? o->tmp_dir : ".", "imgpkg-layer", &r.layer_path, err);
+    if (fd < 0) {
+        rc = fd;
+        goto out;
+    }
+    if ((rc = ip_layer_write(entries, n, o->preserve_permissions,
+                             o->compression_level ? o->compression_level : 1, fd, &li, err)) < 0)
+        goto out;
+
+    gen_config(o, r.is_bundle, li.diff_id, &config);
+    cdesc.media_type = ip_xstrdup(IP_MT_OCI_CONFIG);
+    ip_sha256_of(config.data, config.len, cdesc.digest);
+    cdesc.size = (int64_t)config.len;
+    ldesc.media_type = ip_xstrdup(IP_MT_OCI_LAYER_GZIP);
+    memcpy(ldesc.digest, li.digest, IP_DIGEST_SIZE);
+    ldesc.size = li.size;
+    gen_manifest(&cdesc, &ldesc, &manifest);
+
+    r.store = ip_store_mem_new();
+    ip_store_mem_add_file_blob(r.store, &ldesc, r.layer_path);
+    ip_store_mem_add_blob(r.store, &cdesc, config.data);
+    if ((rc = ip_store_mem_add_manifest(r.store, manifest.data, manifest.len, IP_MT_OCI_MANIFEST,
+                                        NULL, 0, err)) < 0)
+        goto out;
+    ip_sha256_of(manifest.data, manifest.len, r.manifest_digest);
+    *out = r;
+    memset(&r, 0, sizeof(r));
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    ip_build_result_release(&r);
+    ip_desc_release(&cdesc);
+    ip_desc_release(&ldesc);
+    ip_buf_release(&config);
+    ip_buf_release(&manifest);
+    ip_build_entries_free(entries, n);
+    build_imgpkg_dirs_release(&dirs);
+    return rc;
+}

@@ -1,0 +1,185 @@
+/* copy.c - the copy engine.  It resolves every item's graph in the source
+ * (manifests are small and read whole; an index's children recursively, with
+ * cycles refused), declares the top-level entries to the destination, moves
+ * each blob once through a verifying reader, writes manifests children first,
+ * and commits last. */
+#include <string.h>
+
+#include "imgpkg/copy.h"
+#include "util/banned.h"
+
+#define MAX_DEPTH 16
+
+struct plan {
+    struct ip_manifest **manifests; /* children first, unique */
+    size_t n_manifests, cap_manifests;
+    struct ip_desc *blobs; /* unique */
+    size_t n_blobs, cap_blobs;
+};
+
+static bool plan_has_manifest(const struct plan *p, const char *digest)
+{
+    for (size_t i = 0; i < p->n_manifests; i++)
+        if (!strcmp(p->manifests[i]->digest, digest))
+            return true;
+    return false;
+}
+
+static void plan_add_blob(struct plan *p, const struct ip_desc *d)
+{
+    for (size_t i = 0; i < p->n_blobs; i++)
+        if (!strcmp(p->blobs[i].digest, d->digest))
+            return;
+    IP_GROW(p->blobs, p->cap_blobs, p->n_blobs + 1);
+    ip_desc_copy(&p->blobs[p->n_blobs++], d);
+}
+
+static void plan_release(struct plan *p)
+{
+    for (size_t i = 0; i < p->n_manifests; i++)
+        ip_manifest_free(p->manifests[i]);
+    free(p->manifests);
+    ip_descs_free(p->blobs, p->n_blobs);
+}
+
+/* Adds m (owned) and everything below it; `path` holds the digests of the
+ * indexes above, to refuse an index that reaches itself. */
+static int plan_add(struct ip_store *src, struct plan *p, struct ip_manifest *m,
+                    const char **path, int depth, struct ip_err *err)
+{
+    int rc;
+    for (int i = 0; i < depth; i++) {
+        if (!strcmp(path[i], m->digest)) {
+            rc = ip_err_set(err, IP_E_FORMAT, "index %s refers to itself", m->digest);
+            ip_manifest_free(m);
+            return rc;
+        }
+    }
+    if (depth >= MAX_DEPTH) {
+        rc = ip_err_set(err, IP_E_FORMAT, "indexes nested more than %d deep at %s", MAX_DEPTH,
+                        m->digest);
+        ip_manifest_free(m);
+        return rc;
+    }
+    if (m->is_index) {
+        path[depth] = m->digest;
+        for (size_t i = 0; i < m->n_manifests; i++) {
+            const struct ip_desc *c = &m->manifests[i];
+            struct ip_manifest *child;
+            bool in_path = false;
+            for (int j = 0; j <= depth; j++)
+                if (!strcmp(path[j], c->digest))
+                    in_path = true;
+            if (in_path) {
+                rc = ip_err_set(err, IP_E_FORMAT, "index %s refers to itself", c->digest);
+                ip_manifest_free(m);
+                return rc;
+            }
+            if (plan_has_manifest(p, c->digest))
+                continue;
+            if (!ip_media_type_is_index(c->media_type) && !ip_media_type_is_manifest(c->media_type)) {
+                /* an artifact that is not an image: copy it as a blob */
+                plan_add_blob(p, c);
+                continue;
+            }
+            if ((rc = ip_store_get_manifest(src, c->digest, &child, err)) < 0) {
+                ip_manifest_free(m);
+                return ip_err_wrap(err, "reading manifest %s", c->digest);
+            }
+            if (strcmp(child->digest, c->digest) != 0 || (int64_t)child->raw_len != c->size) {
+                rc = ip_err_set(err, IP_E_DIGEST, "manifest %s: content does not match its descriptor",
+                                c->digest);
+                ip_manifest_free(child);
+                ip_manifest_free(m);
+                return rc;
+            }
+            if ((rc = plan_add(src, p, child, path, depth + 1, err)) < 0) {
+                ip_manifest_free(m);
+                return rc;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < m->n_layers; i++)
+            plan_add_blob(p, &m->layers[i]);
+        plan_add_blob(p, &m->config);
+    }
+    if (plan_has_manifest(p, m->digest)) {
+        ip_manifest_free(m);
+        return 0;
+    }
+    IP_GROW(p->manifests, p->cap_manifests, p->n_manifests + 1);
+    p->manifests[p->n_manifests++] = m;
+    return 0;
+}
+
+static const struct ip_manifest *plan_find(const struct plan *p, const char *digest)
+{
+    for (size_t i = 0; i < p->n_manifests; i++)
+        if (!strcmp(p->manifests[i]->digest, digest))
+            return p->manifests[i];
+    return NULL;
+}
+
+static int copy_blob(struct ip_store *src, struct ip_store *dst, const struct ip_desc *d,
+                     struct ip_err *err)
+{
+    struct ip_reader *r = NULL;
+    bool have = false;
+    int rc;
+    if ((rc = ip_store_has_blob(dst, d, &have, err)) < 0)
+        return rc;
+    if (have)
+        return 0;
+    if ((rc = ip_store_open_blob(src, d, &r, err)) < 0)
+        return rc;
+    cleanup_free char *what = ip_xasprintf("blob %s from %s", d->digest, src->location);
+    r = ip_reader_verify(r, d->digest, d->size, what);
+    rc = ip_store_put_blob(dst, d, r, err);
+    ip_reader_free(r);
+    return rc;
+}
+
+int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_item *items,
+            size_t n, const struct ip_copy_opts *opts, struct ip_copy_result *results,
+            struct ip_err *err)
+{
+    struct plan p;
+    struct ip_store_entry *entries = ip_xcalloc(n ? n : 1, sizeof(*entries));
+    const char *path[MAX_DEPTH + 1];
+    int rc = 0;
+
+    (void)opts;
+    memset(&p, 0, sizeof(p));
+    for (size_t i = 0; i < n; i++) {
+        struct ip_manifest *m;
+        if ((rc = ip_store_get_manifest(src, items[i].src_ref, &m, err)) < 0)
+            goto out;
+        memcpy(results[i].digest, m->digest, IP_DIGEST_SIZE);
+        struct ip_desc *d = &entries[i].desc;
+        d->media_type = ip_xstrdup(m->media_type);
+        memcpy(d->digest, m->digest, IP_DIGEST_SIZE);
+        d->size = (int64_t)m->raw_len;
+        for (size_t j = 0; j < items[i].n_annotations; j++)
+            ip_desc_set_annotation(d, items[i].annotations[j].key, items[i].annotations[j].val);
+        entries[i].repo_tag = items[i].repo_tag;
+        if ((rc = plan_add(src, &p, m, path, 0, err)) < 0)
+            goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        entries[i].manifest = plan_find(&p, entries[i].desc.digest);
+    if ((rc = ip_store_begin(dst, entries, n, err)) < 0)
+        goto out;
+    for (size_t i = 0; i < p.n_blobs; i++)
+        if ((rc = copy_blob(src, dst, &p.blobs[i], err)) < 0)
+            goto out;
+    for (size_t i = 0; i < p.n_manifests; i++)
+        if ((rc = ip_store_put_manifest(dst, p.manifests[i], err)) < 0)
+            goto out;
+    rc = ip_store_commit(dst, err);
+out:
+    for (size_t i = 0; i < n; i++)
+        ip_desc_release(&entries[i].desc);
+    free(entries);
+    plan_release(&p);
+    return rc;
+}

@@ -1,0 +1,164 @@
+/* lock.c - imgpkg's lock files read with libyaml's document API: the
+ * ImagesLock of a bundle (.imgpkg/images.yml). */
+#include <string.h>
+#include <yaml.h>
+
+#include "imgpkg/lock.h"
+#include "imgpkg/ref.h"
+#include "util/banned.h"
+
+#define MAX_LOCK_FILE (16u << 20)
+
+static const char *scalar(yaml_document_t *doc, yaml_node_t *n)
+{
+    if (!n || n->type != YAML_SCALAR_NODE)
+        return NULL;
+    (void)doc;
+    return (const char *)n->data.scalar.value;
+}
+
+static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *key)
+{
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        const char *k = scalar(doc, yaml_document_get_node(doc, p->key));
+        if (k && !strcmp(k, key))
+            return yaml_document_get_node(doc, p->value);
+    }
+    return NULL;
+}
+
+void ip_images_lock_release(struct ip_images_lock *l)
+{
+    for (size_t i = 0; i < l->n_images; i++) {
+        free(l->images[i].image);
+        for (size_t j = 0; j < l->images[i].n_annotations; j++) {
+            free(l->images[i].annotations[j].key);
+            free(l->images[i].annotations[j].val);
+        }
+        free(l->images[i].annotations);
+    }
+    free(l->images);
+    memset(l, 0, sizeof(*l));
+}
+
+static int lock_from_doc(yaml_document_t *doc, const char *what, struct ip_images_lock *out,
+                         struct ip_err *err)
+{
+    yaml_node_t *root = yaml_document_get_root_node(doc);
+    const char *api, *kind;
+    yaml_node_t *images;
+    struct ip_images_lock l;
+
+    memset(&l, 0, sizeof(l));
+    if (!root || root->type != YAML_MAPPING_NODE)
+        return ip_err_set(err, IP_E_FORMAT, "%s: expected a YAML mapping (ImagesLock)", what);
+    api = scalar(doc, map_get(doc, root, "apiVersion"));
+    kind = scalar(doc, map_get(doc, root, "kind"));
+    if (!api || strcmp(api, IP_LOCK_API_VERSION) != 0)
+        return ip_err_set(err, IP_E_FORMAT,
+                          "%s: Validating images lock: Validating apiVersion: Unknown version "
+                          "(known: %s)",
+                          what, IP_LOCK_API_VERSION);
+    if (!kind || strcmp(kind, "ImagesLock") != 0)
+        return ip_err_set(err, IP_E_FORMAT,
+                          "%s: Validating images lock: Validating kind: Unknown kind (known: "
+                          "ImagesLock)",
+                          what);
+    images = map_get(doc, root, "images");
+    if (images && !(images->type == YAML_SCALAR_NODE && !strcmp(scalar(doc, images), "null") ) &&
+        !(images->type == YAML_SCALAR_NODE && !*scalar(doc, images))) {
+        if (images->type != YAML_SEQUENCE_NODE)
+            return ip_err_set(err, IP_E_FORMAT, "%s: images must be a list", what);
+        size_t n = (size_t)(images->data.sequence.items.top - images->data.sequence.items.start);
+        l.images = ip_xcalloc(n, sizeof(*l.images));
+        for (size_t i = 0; i < n; i++) {
+            yaml_node_t *item = yaml_document_get_node(doc, images->data.sequence.items.start[i]);
+            const char *image = scalar(doc, map_get(doc, item, "image"));
+            yaml_node_t *ann = map_get(doc, item, "annotations");
+            struct ip_ref ref;
+            struct ip_lock_image *li = &l.images[l.n_images];
+            if (!item || item->type != YAML_MAPPING_NODE || !image || !*image) {
+                ip_images_lock_release(&l);
+                return ip_err_set(err, IP_E_FORMAT, "%s: images[%zu] has no image", what, i);
+            }
+            memset(&ref, 0, sizeof(ref));
+            bool pinned = ip_ref_parse(image, &ref, err) == 0 && ref.digest[0] != '\0';
+            ip_ref_release(&ref);
+            if (!pinned) {
+                ip_images_lock_release(&l);
+                return ip_err_set(err, IP_E_FORMAT,
+                                  "%s: Validating images lock: Expected ref to be in digest form, "
+                                  "got '%.300s'", what,
+                                  image);
+            }
+            li->image = ip_xstrdup(image);
+            l.n_images++;
+            if (ann && ann->type == YAML_MAPPING_NODE) {
+                size_t na = (size_t)(ann->data.mapping.pairs.top - ann->data.mapping.pairs.start);
+                li->annotations = ip_xcalloc(na, sizeof(struct ip_kv));
+                for (size_t j = 0; j < na; j++) {
+                    yaml_node_pair_t *p = &ann->data.mapping.pairs.start[j];
+                    const char *k = scalar(doc, yaml_document_get_node(doc, p->key));
+                    const char *v = scalar(doc, yaml_document_get_node(doc, p->value));
+                    if (!k || !v) {
+                        ip_images_lock_release(&l);
+                        return ip_err_set(err, IP_E_FORMAT,
+                                          "%s: images[%zu].annotations must map strings to strings",
+                                          what, i);
+                    }
+                    li->annotations[li->n_annotations].key = ip_xstrdup(k);
+                    li->annotations[li->n_annotations].val = ip_xstrdup(v);
+                    li->n_annotations++;
+                }
+            } else if (ann && !(ann->type == YAML_SCALAR_NODE)) {
+                ip_images_lock_release(&l);
+                return ip_err_set(err, IP_E_FORMAT, "%s: images[%zu].annotations must be a mapping",
+                                  what, i);
+            }
+        }
+    }
+    *out = l;
+    return 0;
+}
+
+int ip_images_lock_parse(const char *data, size_t len, const char *what,
+                         struct ip_images_lock *out, struct ip_err *err)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    int rc;
+
+    if (len > MAX_LOCK_FILE)
+        return ip_err_set(err, IP_E_TOOBIG, "%s: larger than %u bytes", what, MAX_LOCK_FILE);
+    if (!yaml_parser_initialize(&parser))
+        return ip_err_set(err, IP_E_NOMEM, "%s: cannot initialise the YAML parser", what);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        rc = ip_err_set(err, IP_E_FORMAT, "%s: invalid YAML: %s at line %zu column %zu", what,
+                        parser.problem ? parser.problem : "parse error",
+                        parser.problem_mark.line + 1, parser.problem_mark.column + 1);
+        yaml_parser_delete(&parser);
+        return rc;
+    }
+    if (!yaml_document_get_root_node(&doc)) {
+        yaml_document_delete(&doc);
+        yaml_parser_delete(&parser);
+        return ip_err_set(err, IP_E_FORMAT, "%s: empty document (expected an ImagesLock)", what);
+    }
+    rc = lock_from_doc(&doc, what, out, err);
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_err *err)
+{
+    struct ip_buf b = IP_BUF_INIT;
+    int rc = ip_read_file(path, MAX_LOCK_FILE, &b, err);
+    if (rc == 0)
+        rc = ip_images_lock_parse(b.data ? b.data : "", b.len, path, out, err);
+    ip_buf_release(&b);
+    return rc;
+}

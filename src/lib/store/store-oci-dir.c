@@ -1,0 +1,325 @@
+/* store-oci-dir.c - an OCI image layout directory (oci-layout, index.json,
+ * blobs/sha256/<hex>).
+ *
+ * Writes are atomic: each blob goes to a temporary name in blobs/sha256/ and is
+ * renamed into place once its digest is verified; index.json is replaced last.
+ * A layout that does not exist yet (or an empty directory) is built in a
+ * temporary sibling directory and renamed into place on commit. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "imgpkg/store.h"
+#include "store/layout.h"
+#include "util/banned.h"
+
+struct dir_store {
+    struct ip_store base;
+    char *dir;      /* where the layout is (or will be) */
+    char *work;     /* where we write: dir itself, or a temporary sibling */
+    bool writable;
+    bool fresh;     /* work is a temporary directory renamed onto dir at commit */
+    bool committed;
+    struct ip_index_doc index;
+    struct ip_desc *pending; /* entries declared by begin */
+    size_t n_pending;
+};
+
+static char *blob_path(const char *root, const char *digest)
+{
+    return ip_xasprintf("%s/blobs/sha256/%s", root, ip_digest_hex(digest));
+}
+
+static int dir_list(struct ip_store *s, struct ip_desc **out, size_t *n, struct ip_err *err)
+{
+    return ip_layout_list(&((struct dir_store *)s)->index, out, n);
+}
+
+static int dir_open_blob(struct ip_store *s, const struct ip_desc *d, struct ip_reader **out,
+                         struct ip_err *err)
+{
+    struct dir_store *ds = (struct dir_store *)s;
+    cleanup_free char *p = NULL;
+    if (ip_digest_check(d->digest, err) < 0)
+        return -IP_E_FORMAT;
+    p = blob_path(ds->work, d->digest);
+    if (ip_reader_file(p, out, err) < 0) {
+        if (err->sys_errno == ENOENT)
+            return ip_err_set(err, IP_E_NOTFOUND, "blob %s is missing from %s", d->digest,
+                              ds->dir);
+        return -err->code;
+    }
+    return 0;
+}
+
+static int dir_get_manifest(struct ip_store *s, const char *ref, struct ip_manifest **out,
+                            struct ip_err *err)
+{
+    struct dir_store *ds = (struct dir_store *)s;
+    const struct ip_desc *d;
+    struct ip_desc tmp;
+    int rc = ip_layout_resolve(&ds->index, ref, ds->dir, &d, err);
+    if (rc < 0 && ref && !strncmp(ref, "sha256:", 7) && ip_digest_valid(ref)) {
+        /* a child manifest: not in index.json, but in blobs/ */
+        struct stat st;
+        cleanup_free char *p = blob_path(ds->work, ref);
+        if (stat(p, &st) < 0)
+            return rc;
+        memset(&tmp, 0, sizeof(tmp));
+        memcpy(tmp.digest, ref, IP_DIGEST_SIZE);
+        tmp.size = st.st_size;
+        return ip_layout_read_manifest(s, &tmp, out, err);
+    }
+    if (rc < 0)
+        return rc;
+    return ip_layout_read_manifest(s, d, out, err);
+}
+
+static int dir_has_blob(struct ip_store *s, const struct ip_desc *d, bool *out, struct ip_err *err)
+{
+    struct dir_store *ds = (struct dir_store *)s;
+    struct stat st;
+    cleanup_free char *p = blob_path(ds->work, d->digest);
+    *out = lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == d->size;
+    return 0;
+}
+
+static int dir_begin(struct ip_store *s, const struct ip_store_entry *e, size_t n,
+                     struct ip_err *err)
+{
+    struct dir_store *ds = (struct dir_store *)s;
+    ds->pending = ip_xcalloc(n, sizeof(*ds->pending));
+    for (size_t i = 0; i < n; i++)
+        ip_desc_copy(&ds->pending[i], &e[i].desc);
+    ds->n_pending = n;
+    return 0;
+}
+
+/* Streams r into blobs/sha256/<hex> through a temporary file.  The reader is the
+ * caller's (the copy engine hands a verifying one): only when it has reached its
+ * end without error is the blob renamed into place. */
+static int dir_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_reader *r,
+                        struct ip_err *err)
+{
+    struct dir_store *ds = (struct dir_store *)s;
+    cleanup_free char *dir = ip_xasprintf("%s/blobs/sha256", ds->work);
+    cleanup_free char *final = blob_path(ds->work, d->digest);
+    cleanup_free char *tmp = NULL;
+    cleanup_free char *buf = ip_xmalloc(1 << 20);
+    struct ip_reader *v = r;
+    int rc, fd;
+    ssize_t k;
+
+    fd = ip_mkstemp_in(dir, ip_digest_hex(d->digest), &tmp, err);
+    if (fd < 0)
+        return fd;
+    while ((k = ip_reader_read(v, buf, 1 << 20, err)) > 0) {
+        if ((rc = ip_write_all(fd, buf, (size_t)k, err)) < 0) {
+            ip_err_wrap(err, "writing blob %s into %s", d->digest, ds->dir);
+            goto out;
+        }
+    }
+    if (k < 0) {
+        rc = (int)k;
+        goto out;
+    }
+    if (fsync(fd) < 0) {
+        rc = ip_err_sys(err, errno, "writing blob %s into %s", d->digest, ds->dir);
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+    if (rename(tmp, final) < 0) {
+        rc = ip_err_sys(err, errno, "writing blob %s into %s", d->digest, ds->dir);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
+}
+
+static int dir_put_manifest(struct ip_store *s, const struct ip_manifest *m, struct ip_err *err)
+{
+    struct ip_desc d;
+    memset(&d, 0, sizeof(d));
+    memcpy(d.digest, m->digest, IP_DIGEST_SIZE);
+    d.size = (int64_t)m->raw_len;
+    struct ip_reader *r = ip_reader_mem(m->raw, m->raw_len);
+    int rc = dir_put_blob(s, &d, r, err);
+    ip_reader_free(r);
+    return rc;
+}
+
+static int dir_commit(struct ip_store *s, struct ip_err *err)
+{
+    struct dir_store *ds = (struct dir_store *)s;
+    struct ip_buf out = IP_BUF_INIT;
+    cleanup_free char *index_path = ip_path_join(ds->work, "index.json");
+    cleanup_free char *blobs = ip_xasprintf("%s/blobs/sha256", ds->work);
+    int rc;
+
+    for (size_t i = 0; i < ds->n_pending; i++)
+        ip_index_doc_add(&ds->index, &ds->pending[i]);
+    ip_index_doc_gen(&ds->index, &out);
+    if ((rc = ip_fsync_dir(blobs, err)) < 0)
+        goto out;
+    if ((rc = ip_write_file_atomic(index_path, out.data, out.len, 0644, err)) < 0)
+        goto out;
+    if ((rc = ip_fsync_dir(ds->work, err)) < 0)
+        goto out;
+    if (ds->fresh) {
+        if (chmod(ds->work, 0755) < 0 || rename(ds->work, ds->dir) < 0) {
+            rc = ip_err_sys(err, errno, "moving the new layout into place at '%s'", ds->dir);
+            goto out;
+        }
+        cleanup_free char *parent = ip_dirname(ds->dir);
+        ip_fsync_dir(parent, err);
+        free(ds->work);
+        ds->work = ip_xstrdup(ds->dir);
+        ds->fresh = false;
+    }
+    ds->committed = true;
+    rc = 0;
+out:
+    ip_buf_release(&out);
+    return rc;
+}
+
+static void dir_free(struct ip_store *s)
+{
+    struct dir_store *ds = (struct dir_store *)s;
+    if (ds->fresh && ds->work)
+        ip_remove_tree(ds->work);
+    ip_index_doc_release(&ds->index);
+    ip_descs_free(ds->pending, ds->n_pending);
+    free(ds->dir);
+    free(ds->work);
+    free(ds->base.location);
+    free(ds);
+}
+
+static const struct ip_store_ops dir_ops = {
+    .scheme = "oci-layout",
+    .list = dir_list,
+    .get_manifest = dir_get_manifest,
+    .open_blob = dir_open_blob,
+    .has_blob = dir_has_blob,
+    .begin = dir_begin,
+    .put_blob = dir_put_blob,
+    .put_manifest = dir_put_manifest,
+    .commit = dir_commit,
+    .free = dir_free,
+};
+
+static bool dir_is_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+    bool empty = true;
+    if (!d)
+        return false;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+            empty = false;
+            break;
+        }
+    }
+    closedir(d);
+    return empty;
+}
+
+/* Loads oci-layout and index.json of an existing layout. */
+static int load_layout(struct dir_store *ds, struct ip_err *err)
+{
+    struct ip_buf b = IP_BUF_INIT;
+    cleanup_free char *lp = ip_path_join(ds->dir, "oci-layout");
+    cleanup_free char *ip = ip_path_join(ds->dir, "index.json");
+    int rc = ip_read_file(lp, 4096, &b, err);
+    if (rc < 0) {
+        ip_buf_release(&b);
+        if (err->sys_errno == ENOENT)
+            return ip_err_set(err, IP_E_FORMAT, "'%s' is not an OCI image layout: no oci-layout file",
+                              ds->dir);
+        return rc;
+    }
+    rc = ip_layout_check_oci_layout(b.data ? b.data : "", b.len, ds->dir, err);
+    ip_buf_reset(&b);
+    if (rc == 0)
+        rc = ip_read_file(ip, IP_MAX_JSON, &b, err);
+    if (rc == 0)
+        rc = ip_index_doc_parse(b.data ? b.data : "", b.len, &ds->index, err);
+    ip_buf_release(&b);
+    if (rc < 0)
+        return ip_err_wrap(err, "'%s' is not a valid OCI image layout", ds->dir);
+    return 0;
+}
+
+int ip_store_oci_dir_open(const char *dir, bool writable, struct ip_store **out,
+                          struct ip_err *err)
+{
+    struct dir_store *ds = ip_xcalloc(1, sizeof(*ds));
+    struct stat st;
+    int rc;
+
+    ds->base.ops = &dir_ops;
+    ds->base.location = ip_xstrdup(dir);
+    ds->dir = ip_xstrdup(dir);
+    ds->writable = writable;
+
+    if (stat(dir, &st) < 0) {
+        if (errno != ENOENT || !writable) {
+            rc = ip_err_sys(err, errno, "opening layout '%s'", dir);
+            goto fail;
+        }
+    } else if (!S_ISDIR(st.st_mode)) {
+        rc = ip_err_set(err, IP_E_EXISTS, "'%s' exists and is not a directory", dir);
+        goto fail;
+    }
+
+    if (writable && (errno = 0, stat(dir, &st) < 0 || dir_is_empty(dir))) {
+        /* new layout: build it beside the destination, rename at commit */
+        cleanup_free char *parent = ip_dirname(dir);
+        cleanup_free char *base = ip_basename(dir);
+        char *tmpl = ip_xasprintf("%s/.%s-XXXXXX", parent, base);
+        if (!mkdtemp(tmpl)) {
+            rc = ip_err_sys(err, errno, "creating layout '%s'", dir);
+            free(tmpl);
+            goto fail;
+        }
+        ds->work = tmpl;
+        ds->fresh = true;
+        cleanup_free char *blobs = ip_xasprintf("%s/blobs/sha256", tmpl);
+        cleanup_free char *lp = ip_path_join(tmpl, "oci-layout");
+        if ((rc = ip_mkdirs(blobs, err)) < 0)
+            goto fail;
+        if ((rc = ip_write_file_atomic(lp, IP_OCI_LAYOUT_CONTENT, strlen(IP_OCI_LAYOUT_CONTENT),
+                                       0644, err)) < 0)
+            goto fail;
+        *out = &ds->base;
+        return 0;
+    }
+    ds->work = ip_xstrdup(dir);
+    if ((rc = load_layout(ds, err)) < 0)
+        goto fail;
+    if (writable) {
+        cleanup_free char *blobs = ip_xasprintf("%s/blobs/sha256", dir);
+        if ((rc = ip_mkdirs(blobs, err)) < 0)
+            goto fail;
+        if (access(blobs, W_OK) < 0 || access(dir, W_OK) < 0) {
+            rc = ip_err_sys(err, errno, "layout '%s' is not writable", dir);
+            goto fail;
+        }
+    }
+    *out = &ds->base;
+    return 0;
+fail:
+    dir_free(&ds->base);
+    return rc;
+}

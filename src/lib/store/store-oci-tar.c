@@ -1,0 +1,536 @@
+/* store-oci-tar.c - an OCI image layout as one uncompressed tar stream
+ * (skopeo's oci-archive), read with random access and written in one pass.
+ *
+ * Writing: the tarball goes to a temporary file beside the destination and is
+ * renamed into place on commit.  begin() writes oci-layout, index.json and a
+ * Docker manifest.json first, so readers that stream the file find the index
+ * before the blobs; blobs then stream straight into the tar.
+ *
+ * Reading: one pass over the headers records where each entry starts; a blob is
+ * then read by starting libarchive at that entry's header. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "imgpkg/store.h"
+#include "store/layout.h"
+#include "util/banned.h"
+
+#define MAX_TAR_ENTRIES 1000000
+
+struct tar_member {
+    char *name;
+    int64_t header_pos;
+    int64_t size;
+};
+
+struct tar_store {
+    struct ip_store base;
+    char *path;
+    /* reading */
+    struct tar_member *members;
+    size_t n_members, cap_members;
+    struct ip_index_doc index;
+    /* writing */
+    char *tmp_path;
+    int fd;
+    struct archive *aw;
+    int64_t mtime;
+    char **written; /* digests already in the tarball */
+    size_t n_written, cap_written;
+    bool begun;
+    bool failed;
+};
+
+/* ---------- reading ---------- */
+
+static const char *norm_name(const char *n)
+{
+    while (n[0] == '.' && n[1] == '/')
+        n += 2;
+    while (n[0] == '/')
+        n++;
+    return n;
+}
+
+static const struct tar_member *find_member(const struct tar_store *ts, const char *name)
+{
+    for (size_t i = 0; i < ts->n_members; i++)
+        if (!strcmp(ts->members[i].name, name))
+            return &ts->members[i];
+    return NULL;
+}
+
+struct tar_blob_reader {
+    struct ip_reader base;
+    struct archive *a;
+    int fd;
+};
+
+static ssize_t tbr_read(struct ip_reader *r, void *buf, size_t n, struct ip_err *err)
+{
+    struct tar_blob_reader *t = (struct tar_blob_reader *)r;
+    la_ssize_t k = archive_read_data(t->a, buf, n);
+    if (k < 0)
+        return ip_err_set(err, IP_E_FORMAT, "reading tarball: %s", archive_error_string(t->a));
+    return (ssize_t)k;
+}
+
+static void tbr_free(struct ip_reader *r)
+{
+    struct tar_blob_reader *t = (struct tar_blob_reader *)r;
+    if (t->a)
+        archive_read_free(t->a);
+    if (t->fd >= 0)
+        close(t->fd);
+    free(t);
+}
+
+static int open_member(struct tar_store *ts, const struct tar_member *m, struct ip_reader **out,
+                       struct ip_err *err)
+{
+    struct tar_blob_reader *t = ip_xcalloc(1, sizeof(*t));
+    struct archive_entry *ae;
+    t->base.read = tbr_read;
+    t->base.free = tbr_free;
+    t->fd = open(ts->path, O_RDONLY | O_CLOEXEC);
+    if (t->fd < 0) {
+        int e = errno;
+        tbr_free(&t->base);
+        return ip_err_sys(err, e, "opening '%s'", ts->path);
+    }
+    if (lseek(t->fd, (off_t)m->header_pos, SEEK_SET) < 0) {
+        int e = errno;
+        tbr_free(&t->base);
+        return ip_err_sys(err, e, "reading '%s'", ts->path);
+    }
+    t->a = archive_read_new();
+    archive_read_support_format_tar(t->a);
+    if (archive_read_open_fd(t->a, t->fd, 1 << 20) != ARCHIVE_OK ||
+        archive_read_next_header(t->a, &ae) != ARCHIVE_OK ||
+        strcmp(norm_name(archive_entry_pathname(ae)), m->name) != 0) {
+        tbr_free(&t->base);
+        return ip_err_set(err, IP_E_FORMAT, "'%s': cannot read entry '%s' again", ts->path,
+                          m->name);
+    }
+    *out = &t->base;
+    return 0;
+}
+
+static int read_member_bytes(struct tar_store *ts, const char *name, size_t max,
+                             struct ip_buf *out, struct ip_err *err)
+{
+    const struct tar_member *m = find_member(ts, name);
+    struct ip_reader *r;
+    int rc;
+    if (!m)
+        return ip_err_set(err, IP_E_FORMAT, "'%s' is not an OCI image layout tarball: no %s",
+                          ts->path, name);
+    if (m->size > (int64_t)max)
+        return ip_err_set(err, IP_E_TOOBIG, "'%s': %s is larger than %zu bytes", ts->path, name,
+                          max);
+    if ((rc = open_member(ts, m, &r, err)) < 0)
+        return rc;
+    rc = ip_reader_slurp(r, max, out, err);
+    ip_reader_free(r);
+    return rc;
+}
+
+static int tar_scan(struct tar_store *ts, struct ip_err *err)
+{
+    struct archive *a = archive_read_new();
+    struct archive_entry *ae;
+    int r, rc = 0;
+
+    archive_read_support_format_tar(a);
+    if (archive_read_open_filename(a, ts->path, 1 << 20) != ARCHIVE_OK) {
+        rc = ip_err_set(err, IP_E_FORMAT, "'%s': %s", ts->path, archive_error_string(a));
+        goto out;
+    }
+    while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+        const char *name = norm_name(archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "");
+        if (archive_entry_filetype(ae) != AE_IFREG)
+            continue;
+        if (find_member(ts, name)) {
+            rc = ip_err_set(err, IP_E_FORMAT, "'%s': duplicate entry '%.300s'", ts->path, name);
+            goto out;
+        }
+        if (ts->n_members >= MAX_TAR_ENTRIES) {
+            rc = ip_err_set(err, IP_E_TOOBIG, "'%s': more than %d entries", ts->path,
+                            MAX_TAR_ENTRIES);
+            goto out;
+        }
+        IP_GROW(ts->members, ts->cap_members, ts->n_members + 1);
+        struct tar_member *m = &ts->members[ts->n_members++];
+        m->name = ip_xstrdup(name);
+        m->header_pos = archive_read_header_position(a);
+        m->size = archive_entry_size(ae);
+    }
+    if (r != ARCHIVE_EOF) {
+        rc = ip_err_set(err, IP_E_FORMAT, "'%s' is not a valid tar file: %s", ts->path,
+                        archive_error_string(a) ? archive_error_string(a) : "read error");
+        goto out;
+    }
+out:
+    archive_read_free(a);
+    return rc;
+}
+
+static int tar_list(struct ip_store *s, struct ip_desc **out, size_t *n, struct ip_err *err)
+{
+    return ip_layout_list(&((struct tar_store *)s)->index, out, n);
+}
+
+static int tar_open_blob(struct ip_store *s, const struct ip_desc *d, struct ip_reader **out,
+                         struct ip_err *err)
+{
+    struct tar_store *ts = (struct tar_store *)s;
+    char name[128];
+    if (ip_digest_check(d->digest, err) < 0)
+        return -IP_E_FORMAT;
+    snprintf(name, sizeof(name), "blobs/sha256/%s", ip_digest_hex(d->digest));
+    const struct tar_member *m = find_member(ts, name);
+    if (!m)
+        return ip_err_set(err, IP_E_NOTFOUND, "blob %s is missing from %s", d->digest, ts->path);
+    return open_member(ts, m, out, err);
+}
+
+static int tar_has_blob(struct ip_store *s, const struct ip_desc *d, bool *out, struct ip_err *err)
+{
+    struct tar_store *ts = (struct tar_store *)s;
+    if (ts->aw) {
+        *out = false;
+        for (size_t i = 0; i < ts->n_written; i++)
+            if (!strcmp(ts->written[i], d->digest))
+                *out = true;
+        return 0;
+    }
+    char name[128];
+    snprintf(name, sizeof(name), "blobs/sha256/%s", ip_digest_hex(d->digest));
+    const struct tar_member *m = find_member(ts, name);
+    *out = m && m->size == d->size;
+    return 0;
+}
+
+static int tar_get_manifest(struct ip_store *s, const char *ref, struct ip_manifest **out,
+                            struct ip_err *err)
+{
+    struct tar_store *ts = (struct tar_store *)s;
+    const struct ip_desc *d;
+    int rc = ip_layout_resolve(&ts->index, ref, ts->path, &d, err);
+    if (rc < 0 && ref && ip_digest_valid(ref)) {
+        char name[128];
+        snprintf(name, sizeof(name), "blobs/sha256/%s", ip_digest_hex(ref));
+        const struct tar_member *m = find_member(ts, name);
+        if (!m)
+            return rc;
+        struct ip_desc tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        memcpy(tmp.digest, ref, IP_DIGEST_SIZE);
+        tmp.size = m->size;
+        return ip_layout_read_manifest(s, &tmp, out, err);
+    }
+    if (rc < 0)
+        return rc;
+    return ip_layout_read_manifest(s, d, out, err);
+}
+
+/* ---------- writing ---------- */
+
+static int aw_fail(struct tar_store *ts, struct ip_err *err, const char *what)
+{
+    ts->failed = true;
+    return ip_err_set(err, IP_E_IO, "writing '%s': %s: %s", ts->path, what,
+                      archive_error_string(ts->aw) ? archive_error_string(ts->aw) : "error");
+}
+
+static int write_header(struct tar_store *ts, const char *name, bool dir, int64_t size,
+                        struct ip_err *err)
+{
+    struct archive_entry *ae = archive_entry_new();
+    int r;
+    archive_entry_set_pathname(ae, name);
+    archive_entry_set_filetype(ae, dir ? AE_IFDIR : AE_IFREG);
+    archive_entry_set_perm(ae, dir ? 0755 : 0644);
+    archive_entry_set_size(ae, dir ? 0 : size);
+    archive_entry_set_mtime(ae, (time_t)ts->mtime, 0);
+    archive_entry_set_uid(ae, 0);
+    archive_entry_set_gid(ae, 0);
+    r = archive_write_header(ts->aw, ae);
+    archive_entry_free(ae);
+    if (r != ARCHIVE_OK)
+        return aw_fail(ts, err, name);
+    return 0;
+}
+
+static int write_bytes(struct tar_store *ts, const char *name, const void *p, size_t n,
+                       struct ip_err *err)
+{
+    int rc = write_header(ts, name, false, (int64_t)n, err);
+    if (rc < 0)
+        return rc;
+    if (n && archive_write_data(ts->aw, p, n) != (la_ssize_t)n)
+        return aw_fail(ts, err, name);
+    return 0;
+}
+
+static void gen_docker_manifest(const struct ip_store_entry *e, size_t n, struct ip_buf *out)
+{
+    yajl_gen g = ip_json_gen_new();
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < n; i++) {
+        const struct ip_manifest *m = e[i].manifest;
+        char path[128];
+        if (!m || m->is_index)
+            continue;
+        yajl_gen_map_open(g);
+        snprintf(path, sizeof(path), "blobs/sha256/%s", ip_digest_hex(m->config.digest));
+        ip_json_kv(g, "Config", path);
+        ip_json_str(g, "RepoTags");
+        yajl_gen_array_open(g);
+        if (e[i].repo_tag)
+            ip_json_str(g, e[i].repo_tag);
+        yajl_gen_array_close(g);
+        ip_json_str(g, "Layers");
+        yajl_gen_array_open(g);
+        for (size_t j = 0; j < m->n_layers; j++) {
+            snprintf(path, sizeof(path), "blobs/sha256/%s", ip_digest_hex(m->layers[j].digest));
+            ip_json_str(g, path);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    ip_json_gen_finish(g, out);
+}
+
+static int tar_begin(struct ip_store *s, const struct ip_store_entry *e, size_t n,
+                     struct ip_err *err)
+{
+    struct tar_store *ts = (struct tar_store *)s;
+    struct ip_index_doc doc;
+    struct ip_buf index = IP_BUF_INIT, docker = IP_BUF_INIT;
+    bool any_image = false;
+    int rc;
+
+    memset(&doc, 0, sizeof(doc));
+    for (size_t i = 0; i < n; i++) {
+        ip_index_doc_add(&doc, &e[i].desc);
+        if (e[i].manifest && !e[i].manifest->is_index)
+            any_image = true;
+    }
+    ip_index_doc_gen(&doc, &index);
+    ip_index_doc_release(&doc);
+    rc = write_bytes(ts, "oci-layout", IP_OCI_LAYOUT_CONTENT, strlen(IP_OCI_LAYOUT_CONTENT), err);
+    if (rc == 0)
+        rc = write_bytes(ts, "index.json", index.data, index.len, err);
+    if (rc == 0 && any_image) {
+        gen_docker_manifest(e, n, &docker);
+        rc = write_bytes(ts, "manifest.json", docker.data, docker.len, err);
+    }
+    if (rc == 0)
+        rc = write_header(ts, "blobs/", true, 0, err);
+    if (rc == 0)
+        rc = write_header(ts, "blobs/sha256/", true, 0, err);
+    ip_buf_release(&index);
+    ip_buf_release(&docker);
+    if (rc == 0)
+        ts->begun = true;
+    return rc;
+}
+
+static void mark_written(struct tar_store *ts, const char *digest)
+{
+    IP_GROW(ts->written, ts->cap_written, ts->n_written + 1);
+    ts->written[ts->n_written++] = ip_xstrdup(digest);
+}
+
+static int tar_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_reader *r,
+                        struct ip_err *err)
+{
+    struct tar_store *ts = (struct tar_store *)s;
+    char name[128];
+    cleanup_free char *buf = NULL;
+    ssize_t k;
+    int rc;
+
+    if (!ts->begun)
+        return ip_err_set(err, IP_E_IO, "writing '%s': blob before index", ts->path);
+    for (size_t i = 0; i < ts->n_written; i++)
+        if (!strcmp(ts->written[i], d->digest))
+            return 0;
+    snprintf(name, sizeof(name), "blobs/sha256/%s", ip_digest_hex(d->digest));
+    if ((rc = write_header(ts, name, false, d->size, err)) < 0)
+        return rc;
+    buf = ip_xmalloc(1 << 20);
+    while ((k = ip_reader_read(r, buf, 1 << 20, err)) > 0) {
+        if (archive_write_data(ts->aw, buf, (size_t)k) != k)
+            return aw_fail(ts, err, name);
+    }
+    if (k < 0) {
+        ts->failed = true;
+        return (int)k;
+    }
+    mark_written(ts, d->digest);
+    return 0;
+}
+
+static int tar_put_manifest(struct ip_store *s, const struct ip_manifest *m, struct ip_err *err)
+{
+    struct ip_desc d;
+    memset(&d, 0, sizeof(d));
+    memcpy(d.digest, m->digest, IP_DIGEST_SIZE);
+    d.size = (int64_t)m->raw_len;
+    struct ip_reader *r = ip_reader_mem(m->raw, m->raw_len);
+    int rc = tar_put_blob(s, &d, r, err);
+    ip_reader_free(r);
+    return rc;
+}
+
+static int tar_commit(struct ip_store *s, struct ip_err *err)
+{
+    struct tar_store *ts = (struct tar_store *)s;
+    int rc;
+    if (ts->failed)
+        return ip_err_set(err, IP_E_IO, "writing '%s': earlier error", ts->path);
+    if (!ts->begun && (rc = tar_begin(s, NULL, 0, err)) < 0)
+        return rc;
+    if (archive_write_close(ts->aw) != ARCHIVE_OK)
+        return aw_fail(ts, err, "closing");
+    archive_write_free(ts->aw);
+    ts->aw = NULL;
+    if (fsync(ts->fd) < 0 || close(ts->fd) < 0) {
+        ts->fd = -1;
+        return ip_err_sys(err, errno, "writing '%s'", ts->path);
+    }
+    ts->fd = -1;
+    if (rename(ts->tmp_path, ts->path) < 0)
+        return ip_err_sys(err, errno, "writing '%s'", ts->path);
+    free(ts->tmp_path);
+    ts->tmp_path = NULL;
+    cleanup_free char *dir = ip_dirname(ts->path);
+    return ip_fsync_dir(dir, err);
+}
+
+static void tar_free(struct ip_store *s)
+{
+    struct tar_store *ts = (struct tar_store *)s;
+    if (ts->aw)
+        archive_write_free(ts->aw);
+    if (ts->fd >= 0)
+        close(ts->fd);
+    if (ts->tmp_path) {
+        unlink(ts->tmp_path);
+        free(ts->tmp_path);
+    }
+    for (size_t i = 0; i < ts->n_members; i++)
+        free(ts->members[i].name);
+    free(ts->members);
+    for (size_t i = 0; i < ts->n_written; i++)
+        free(ts->written[i]);
+    free(ts->written);
+    ip_index_doc_release(&ts->index);
+    free(ts->path);
+    free(ts->base.location);
+    free(ts);
+}
+
+static const struct ip_store_ops tar_read_ops = {
+    .scheme = "oci-tar",
+    .list = tar_list,
+    .get_manifest = tar_get_manifest,
+    .open_blob = tar_open_blob,
+    .has_blob = tar_has_blob,
+    .free = tar_free,
+};
+
+static const struct ip_store_ops tar_write_ops = {
+    .scheme = "oci-tar",
+    .has_blob = tar_has_blob,
+    .begin = tar_begin,
+    .put_blob = tar_put_blob,
+    .put_manifest = tar_put_manifest,
+    .commit = tar_commit,
+    .free = tar_free,
+};
+
+static struct tar_store *tar_new(const char *path, const struct ip_store_ops *ops)
+{
+    struct tar_store *ts = ip_xcalloc(1, sizeof(*ts));
+    ts->base.ops = ops;
+    ts->base.location = ip_xstrdup(path);
+    ts->path = ip_xstrdup(path);
+    ts->fd = -1;
+    return ts;
+}
+
+int ip_store_oci_tar_open(const char *path, struct ip_store **out, struct ip_err *err)
+{
+    struct tar_store *ts = tar_new(path, &tar_read_ops);
+    struct ip_buf b = IP_BUF_INIT;
+    struct stat st;
+    int rc;
+
+    if (stat(path, &st) < 0) {
+        rc = ip_err_sys(err, errno, "opening tarball '%s'", path);
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = ip_err_set(err, IP_E_INPUT, "'%s' is not a regular file", path);
+        goto fail;
+    }
+    if ((rc = tar_scan(ts, err)) < 0)
+        goto fail;
+    if ((rc = read_member_bytes(ts, "oci-layout", 4096, &b, err)) < 0)
+        goto fail;
+    if ((rc = ip_layout_check_oci_layout(b.data ? b.data : "", b.len, path, err)) < 0)
+        goto fail;
+    ip_buf_reset(&b);
+    if ((rc = read_member_bytes(ts, "index.json", IP_MAX_JSON, &b, err)) < 0)
+        goto fail;
+    if ((rc = ip_index_doc_parse(b.data ? b.data : "", b.len, &ts->index, err)) < 0) {
+        ip_err_wrap(err, "'%s'", path);
+        goto fail;
+    }
+    ip_buf_release(&b);
+    *out = &ts->base;
+    return 0;
+fail:
+    ip_buf_release(&b);
+    tar_free(&ts->base);
+    return rc;
+}
+
+int ip_store_oci_tar_create(const char *path, struct ip_store **out, struct ip_err *err)
+{
+    struct tar_store *ts;
+    struct stat st;
+    cleanup_free char *dir = ip_dirname(path);
+    cleanup_free char *base = ip_basename(path);
+
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return ip_err_set(err, IP_E_EXISTS, "'%s' is a directory, expected a tarball path", path);
+    ts = tar_new(path, &tar_write_ops);
+    ts->fd = ip_mkstemp_in(dir, base, &ts->tmp_path, err);
+    if (ts->fd < 0) {
+        int rc = ts->fd;
+        ts->fd = -1;
+        tar_free(&ts->base);
+        return rc;
+    }
+    ts->mtime = ip_source_date_epoch();
+    ts->aw = archive_write_new();
+    archive_write_set_format_pax_restricted(ts->aw);
+    archive_write_set_bytes_in_last_block(ts->aw, 1);
+    if (archive_write_open_fd(ts->aw, ts->fd) != ARCHIVE_OK) {
+        int rc = ip_err_set(err, IP_E_IO, "writing '%s': %s", path, archive_error_string(ts->aw));
+        tar_free(&ts->base);
+        return rc;
+    }
+    *out = &ts->base;
+    return 0;
+}
