@@ -1,0 +1,18 @@
+/* suites.h - every Check suite of the unit tests; main.c runs them all. */
+#ifndef IMGPKG_TEST_SUITES_H
+#define IMGPKG_TEST_SUITES_H
+
+#include <check.h>
+
+#define UNIT_SUITES(X) X(digest)
+
+#define DECLARE_SUITE(name) Suite *suite_##name(void);
+UNIT_SUITES(DECLARE_SUITE)
+
+/* A fresh temporary directory (removed by test_tmpdir_cleanup). */
+char *test_tmpdir(void);
+void test_tmpdir_cleanup(char *dir);
+/* Writes a file (creating parent directories). */
+void test_write_file(const char *path, const char *content, int mode);
+
+#endif
