@@ -18,7 +18,8 @@ struct ip_copy_result {
 };
 
 struct ip_copy_opts {
-    int concurrency;
+    int concurrency; /* blobs moved at once (default 5) */
+    int retries;     /* further tries of a blob after a transient failure (default 3) */
 };
 
 int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_item *items,

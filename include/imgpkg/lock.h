@@ -24,4 +24,8 @@ int ip_images_lock_parse(const char *data, size_t len, const char *what,
 int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_err *err);
 void ip_images_lock_release(struct ip_images_lock *l);
 
+/* Writes imgpkg's lock files (atomically, "---" first, keys as imgpkg orders them). */
+int ip_bundle_lock_write(const char *path, const char *image, const char *tag, struct ip_err *err);
+int ip_images_lock_write(const char *path, const struct ip_images_lock *l, struct ip_err *err);
+
 #endif

@@ -46,6 +46,8 @@ struct ip_store_ops {
 struct ip_store {
     const struct ip_store_ops *ops;
     char *location; /* for messages */
+    bool parallel_read;  /* open_blob and has_blob may run on several threads at once */
+    bool parallel_write; /* put_blob (and has_blob) may run on several threads at once */
 };
 
 /* Calls that fall back to "not supported" when a store lacks the slot. */

@@ -15,6 +15,11 @@ static const struct command commands[] = {
      "imgpkg save [-b NAME[:TAG] | -i NAME[:TAG]] -f PATH [-f PATH ...] "
      "(--to-tar FILE | --to-oci-layout DIR) [flags]",
      cmd_save},
+    {"push", "Push files as a bundle or image, or an OCI image layout, to a registry",
+     "imgpkg push (-b|-i) REF -f PATH... | (--tar FILE | --oci-layout DIR) (--to-repo REPO | -b REF | -i REF)",
+     cmd_push},
+    {"copy", "Copy a bundle or image from one location to another",
+     "imgpkg copy --tar FILE --to-repo REPO", cmd_copy},
     {"verify", "Check an OCI image layout or tarball completely (sizes, digests, diff_ids)",
      "imgpkg verify (--tar FILE | --oci-layout DIR)", cmd_verify},
     {"version", "Print client version", "imgpkg version", cmd_version},

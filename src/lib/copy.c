@@ -3,7 +3,9 @@
  * cycles refused), declares the top-level entries to the destination, moves
  * each blob once through a verifying reader, writes manifests children first,
  * and commits last. */
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "imgpkg/copy.h"
 #include "util/banned.h"
@@ -120,8 +122,8 @@ static const struct ip_manifest *plan_find(const struct plan *p, const char *dig
     return NULL;
 }
 
-static int copy_blob(struct ip_store *src, struct ip_store *dst, const struct ip_desc *d,
-                     struct ip_err *err)
+static int copy_blob_once(struct ip_store *src, struct ip_store *dst, const struct ip_desc *d,
+                          struct ip_err *err)
 {
     struct ip_reader *r = NULL;
     bool have = false;
@@ -139,6 +141,115 @@ static int copy_blob(struct ip_store *src, struct ip_store *dst, const struct ip
     return rc;
 }
 
+/* Failures worth another try: the network, a registry's 429 or 5xx, and a
+ * body cut short on the way from a registry. */
+static bool retryable(const struct ip_store *src, const struct ip_err *err)
+{
+    if (err->code == IP_E_NETWORK)
+        return true;
+    if (err->code == IP_E_HTTP && (err->http_status == 429 || err->http_status >= 500))
+        return true;
+    return err->code == IP_E_DIGEST && !strcmp(src->ops->scheme, "registry");
+}
+
+static int copy_blob(struct ip_store *src, struct ip_store *dst, const struct ip_desc *d,
+                     int retries, struct ip_err *err)
+{
+    for (int attempt = 0;; attempt++) {
+        int rc = copy_blob_once(src, dst, d, err);
+        /* a tarball being written cannot take a blob again after a partial one */
+        if (rc == 0 || attempt >= retries || !dst->parallel_write || !retryable(src, err))
+            return rc;
+        struct timespec ts = {0, (200L << (attempt < 4 ? attempt : 4)) * 1000000L};
+        while (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        nanosleep(&ts, NULL);
+    }
+}
+
+struct pool {
+    struct ip_store *src, *dst;
+    const struct plan *plan;
+    int retries;
+    pthread_mutex_t mu;
+    size_t next;
+    bool failed;
+    struct ip_err err;
+};
+
+static void *worker(void *arg)
+{
+    struct pool *p = arg;
+    struct ip_err err;
+    for (;;) {
+        size_t i;
+        pthread_mutex_lock(&p->mu);
+        if (p->failed || p->next >= p->plan->n_blobs) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        i = p->next++;
+        pthread_mutex_unlock(&p->mu);
+        ip_err_clear(&err);
+        if (copy_blob(p->src, p->dst, &p->plan->blobs[i], p->retries, &err) < 0) {
+            pthread_mutex_lock(&p->mu);
+            if (!p->failed) {
+                p->failed = true;
+                p->err = err;
+            }
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+    }
+}
+
+/* Moves every blob of the plan, on up to `concurrency` threads when both
+ * stores allow it; the first failure stops the rest. */
+static int copy_blobs(struct ip_store *src, struct ip_store *dst, const struct plan *plan,
+                      int concurrency, int retries, struct ip_err *err)
+{
+    struct pool p = {.src = src, .dst = dst, .plan = plan, .retries = retries};
+    pthread_t threads[64];
+    int n = concurrency;
+    if (n < 1)
+        n = 1;
+    if (n > 64)
+        n = 64;
+    if (!src->parallel_read || !dst->parallel_write)
+        n = 1;
+    if ((size_t)n > plan->n_blobs)
+        n = (int)plan->n_blobs;
+    if (n <= 1) {
+        for (size_t i = 0; i < plan->n_blobs; i++) {
+            int rc = copy_blob(src, dst, &plan->blobs[i], retries, err);
+            if (rc < 0)
+                return rc;
+        }
+        return 0;
+    }
+    pthread_mutex_init(&p.mu, NULL);
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&threads[i], NULL, worker, &p) != 0)
+            break;
+        started++;
+    }
+    if (started == 0) {
+        pthread_mutex_destroy(&p.mu);
+        return ip_err_set(err, IP_E_IO, "cannot start copy threads");
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&p.mu);
+    if (p.failed) {
+        *err = p.err;
+        return -(int)(err->code ? err->code : IP_E_IO);
+    }
+    return 0;
+}
+
 int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_item *items,
             size_t n, const struct ip_copy_opts *opts, struct ip_copy_result *results,
             struct ip_err *err)
@@ -148,7 +259,6 @@ int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_ite
     const char *path[MAX_DEPTH + 1];
     int rc = 0;
 
-    (void)opts;
     memset(&p, 0, sizeof(p));
     for (size_t i = 0; i < n; i++) {
         struct ip_manifest *m;
@@ -169,9 +279,9 @@ int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_ite
         entries[i].manifest = plan_find(&p, entries[i].desc.digest);
     if ((rc = ip_store_begin(dst, entries, n, err)) < 0)
         goto out;
-    for (size_t i = 0; i < p.n_blobs; i++)
-        if ((rc = copy_blob(src, dst, &p.blobs[i], err)) < 0)
-            goto out;
+    if ((rc = copy_blobs(src, dst, &p, opts ? opts->concurrency : 5, opts ? opts->retries : 3,
+                         err)) < 0)
+        goto out;
     for (size_t i = 0; i < p.n_manifests; i++)
         if ((rc = ip_store_put_manifest(dst, p.manifests[i], err)) < 0)
             goto out;

@@ -162,3 +162,135 @@ int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_
     ip_buf_release(&b);
     return rc;
 }
+
+/* ---- writing, with libyaml's emitter ---- */
+
+struct yaml_out {
+    struct ip_buf buf;
+};
+
+static int yaml_out_write(void *data, unsigned char *buffer, size_t size)
+{
+    struct yaml_out *o = data;
+    struct ip_err e;
+    ip_buf_add(&o->buf, buffer, size, &e);
+    return 1;
+}
+
+static void emit_scalar(yaml_emitter_t *em, const char *s)
+{
+    yaml_event_t ev;
+    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
+                                 YAML_ANY_SCALAR_STYLE);
+    yaml_emitter_emit(em, &ev);
+}
+
+static void emit_simple(yaml_emitter_t *em, int kind)
+{
+    yaml_event_t ev;
+    switch (kind) {
+    case 0:
+        yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+        break;
+    case 1:
+        yaml_mapping_end_event_initialize(&ev);
+        break;
+    case 2:
+        yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+        break;
+    default:
+        yaml_sequence_end_event_initialize(&ev);
+        break;
+    }
+    yaml_emitter_emit(em, &ev);
+}
+#define MAP_START(em) emit_simple(em, 0)
+#define MAP_END(em) emit_simple(em, 1)
+#define SEQ_START(em) emit_simple(em, 2)
+#define SEQ_END(em) emit_simple(em, 3)
+
+static void emit_begin(yaml_emitter_t *em, struct yaml_out *o)
+{
+    yaml_event_t ev;
+    ip_buf_init(&o->buf, 0);
+    yaml_emitter_initialize(em);
+    yaml_emitter_set_output(em, yaml_out_write, o);
+    yaml_emitter_set_unicode(em, 1);
+    yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+    yaml_emitter_emit(em, &ev);
+    yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0); /* "---" like imgpkg */
+    yaml_emitter_emit(em, &ev);
+}
+
+static int emit_end(yaml_emitter_t *em, struct yaml_out *o, const char *path, struct ip_err *err)
+{
+    yaml_event_t ev;
+    int rc;
+    yaml_document_end_event_initialize(&ev, 1);
+    yaml_emitter_emit(em, &ev);
+    yaml_stream_end_event_initialize(&ev);
+    yaml_emitter_emit(em, &ev);
+    yaml_emitter_flush(em);
+    if (em->error != YAML_NO_ERROR)
+        rc = ip_err_set(err, IP_E_IO, "writing lock file '%s': YAML emitter failed", path);
+    else
+        rc = ip_write_file_atomic(path, o->buf.data ? o->buf.data : "", o->buf.len, 0644, err);
+    yaml_emitter_delete(em);
+    ip_buf_release(&o->buf);
+    return rc;
+}
+
+int ip_bundle_lock_write(const char *path, const char *image, const char *tag, struct ip_err *err)
+{
+    yaml_emitter_t em;
+    struct yaml_out o;
+    emit_begin(&em, &o);
+    MAP_START(&em);
+    emit_scalar(&em, "apiVersion");
+    emit_scalar(&em, IP_LOCK_API_VERSION);
+    emit_scalar(&em, "bundle");
+    MAP_START(&em);
+    emit_scalar(&em, "image");
+    emit_scalar(&em, image);
+    if (tag) {
+        emit_scalar(&em, "tag");
+        emit_scalar(&em, tag);
+    }
+    MAP_END(&em);
+    emit_scalar(&em, "kind");
+    emit_scalar(&em, "BundleLock");
+    MAP_END(&em);
+    return emit_end(&em, &o, path, err);
+}
+
+int ip_images_lock_write(const char *path, const struct ip_images_lock *l, struct ip_err *err)
+{
+    yaml_emitter_t em;
+    struct yaml_out o;
+    emit_begin(&em, &o);
+    MAP_START(&em);
+    emit_scalar(&em, "apiVersion");
+    emit_scalar(&em, IP_LOCK_API_VERSION);
+    emit_scalar(&em, "images");
+    SEQ_START(&em);
+    for (size_t i = 0; i < l->n_images; i++) {
+        MAP_START(&em);
+        if (l->images[i].n_annotations) {
+            emit_scalar(&em, "annotations");
+            MAP_START(&em);
+            for (size_t j = 0; j < l->images[i].n_annotations; j++) {
+                emit_scalar(&em, l->images[i].annotations[j].key);
+                emit_scalar(&em, l->images[i].annotations[j].val);
+            }
+            MAP_END(&em);
+        }
+        emit_scalar(&em, "image");
+        emit_scalar(&em, l->images[i].image);
+        MAP_END(&em);
+    }
+    SEQ_END(&em);
+    emit_scalar(&em, "kind");
+    emit_scalar(&em, "ImagesLock");
+    MAP_END(&em);
+    return emit_end(&em, &o, path, err);
+}

@@ -1,6 +1,7 @@
 /* ref.c - image references: the Docker reference grammar, normalised the way
  * go-containerregistry does (default registry index.docker.io, "library/" for
  * single-component names on it). */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
 
@@ -244,11 +245,18 @@ bool ip_registry_is_loopback(const char *registry)
 {
     size_t n = strlen(registry);
     const char *colon = strrchr(registry, ':');
+    char host[INET_ADDRSTRLEN];
+    struct in_addr addr;
     if (registry[0] == '[')
-        return !strncmp(registry, "[::1]", 5);
+        return !strncmp(registry, "[::1]", 5) && (registry[5] == '\0' || registry[5] == ':');
     if (colon)
         n = (size_t)(colon - registry);
     if (n == 9 && !strncmp(registry, "localhost", 9))
         return true;
-    return n >= 4 && !strncmp(registry, "127.", 4);
+    /* an IPv4 address in 127.0.0.0/8, not any host name that starts with "127." */
+    if (n >= sizeof(host))
+        return false;
+    memcpy(host, registry, n);
+    host[n] = '\0';
+    return inet_pton(AF_INET, host, &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
 }

@@ -188,8 +188,9 @@ static void verify_image(struct vctx *v, const struct ip_manifest *m)
                     cfg.n_diff_ids, m->n_layers);
         for (size_t i = 0; i < m->n_layers && i < cfg.n_diff_ids; i++)
             if (diff[i] && strcmp(diff[i], cfg.diff_ids[i]) != 0)
-                problem(v, "manifest %s: layer %zu uncompressed is %s, config diff_id says %s",
-                        m->digest, i, diff[i], cfg.diff_ids[i]);
+                problem(v, "manifest %s: layer %zu: blob %s uncompressed is %s, config diff_id "
+                           "says %s",
+                        m->digest, i, m->layers[i].digest, diff[i], cfg.diff_ids[i]);
         ip_config_release(&cfg);
     }
     for (size_t i = 0; i < m->n_layers; i++)

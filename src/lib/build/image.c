@@ -55,6 +55,13 @@ static int check_bundle(const struct ip_build_opts *o, const struct build_imgpkg
     return 0;
 }
 
+static int image_with_imgpkg(struct ip_err *err)
+{
+    return ip_err_set(err, IP_E_INPUT,
+                      "Images cannot be pushed with '.imgpkg' directories, consider using "
+                      "--bundle (-b) option");
+}
+
 static int label_cmp(const void *a, const void *b)
 {
     return strcmp(((const struct ip_kv *)a)->key, ((const struct ip_kv *)b)->key);
@@ -158,12 +165,17 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
                               "label '%s' is reserved and cannot be overriden. Please use a "
                               "different key",
                               IP_LABEL_BUNDLE);
-    if ((rc = build_collect(o, &dirs, &entries, &n, err)) < 0)
+    if ((rc = build_collect(o, &dirs, &entries, &n, err)) < 0) {
+        /* .imgpkg directories already found break imgpkg's rules: say so rather
+         * than the duplicates they cause (two inputs each with .imgpkg/images.yml) */
+        if (rc == -IP_E_INPUT && o->kind == IP_BUILD_IMAGE && dirs.n > 0)
+            rc = image_with_imgpkg(err);
+        else if (rc == -IP_E_INPUT && dirs.n > 1)
+            rc = check_bundle(o, &dirs, err);
         goto out;
+    }
     if (o->kind == IP_BUILD_IMAGE && dirs.n > 0) {
-        rc = ip_err_set(err, IP_E_INPUT,
-                        "Images cannot be pushed with '.imgpkg' directories, consider using "
-                        "--bundle (-b) option");
+        rc = image_with_imgpkg(err);
         goto out;
     }
     r.is_bundle = o->kind == IP_BUILD_BUNDLE || (o->kind == IP_BUILD_AUTO && dirs.n > 0);

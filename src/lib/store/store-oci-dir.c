@@ -270,6 +270,8 @@ int ip_store_oci_dir_open(const char *dir, bool writable, struct ip_store **out,
 
     ds->base.ops = &dir_ops;
     ds->base.location = ip_xstrdup(dir);
+    ds->base.parallel_read = true;
+    ds->base.parallel_write = true;
     ds->dir = ip_xstrdup(dir);
     ds->writable = writable;
 

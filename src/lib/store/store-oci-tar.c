@@ -471,6 +471,7 @@ static struct tar_store *tar_new(const char *path, const struct ip_store_ops *op
 int ip_store_oci_tar_open(const char *path, struct ip_store **out, struct ip_err *err)
 {
     struct tar_store *ts = tar_new(path, &tar_read_ops);
+    ts->base.parallel_read = true;
     struct ip_buf b = IP_BUF_INIT;
     struct stat st;
     int rc;

@@ -192,6 +192,7 @@ struct ip_store *ip_store_mem_new(void)
     struct mem_store *m = ip_xcalloc(1, sizeof(*m));
     m->base.ops = &mem_ops;
     m->base.location = ip_xstrdup("memory");
+    m->base.parallel_read = true;
     return &m->base;
 }
 

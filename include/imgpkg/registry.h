@@ -1,0 +1,35 @@
+/* registry.h - the registry client (OCI distribution API over libcurl) and the
+ * registry store built on it. */
+#ifndef IMGPKG_REGISTRY_H
+#define IMGPKG_REGISTRY_H
+
+#include <stdbool.h>
+
+#include "imgpkg/auth.h"
+#include "imgpkg/ref.h"
+#include "imgpkg/store.h"
+
+struct ip_registry_opts {
+    const char **ca_cert_paths; /* --registry-ca-cert-path, repeatable */
+    size_t n_ca_cert_paths;
+    bool verify_certs;          /* --registry-verify-certs (default true) */
+    bool insecure;              /* --registry-insecure: plain HTTP allowed */
+    long response_header_timeout_s; /* --registry-response-header-timeout */
+    long connect_timeout_s;
+    int retries;                /* per request, for resets, 429 and 5xx */
+    bool debug;                 /* request lines on stderr, never credentials */
+    struct ip_auth_opts auth;
+};
+void ip_registry_opts_init(struct ip_registry_opts *o);
+
+/* A registry store for one repository.  `ref` names the repository (any tag
+ * or digest in it is ignored by the store: callers pass them to get_manifest).
+ * As a destination, begin() takes the entries' tags (org.opencontainers.image.ref.name)
+ * and commit() puts each tag last, after every blob and manifest is in. */
+int ip_store_registry_open(const struct ip_ref *ref, const struct ip_registry_opts *opts,
+                           struct ip_store **out, struct ip_err *err);
+
+/* Tags of the repository (GET /v2/<name>/tags/list, following pagination). */
+int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip_err *err);
+
+#endif

@@ -1,0 +1,325 @@
+/* store-registry.c - a repository in a registry, through the OCI distribution
+ * API: manifests by tag or digest (digest checked against the bytes), blobs
+ * checked with HEAD and streamed in both directions, uploads monolithic (POST
+ * then PUT) for small blobs and streamed PATCH then PUT for large ones.  Tags
+ * are put on commit, after every blob and manifest, so that a failed push
+ * never leaves a tag pointing at an incomplete image. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http/client.h"
+#include "imgpkg/registry.h"
+#include "util/banned.h"
+
+#define MONOLITHIC_MAX (8 << 20)
+#define MANIFEST_ACCEPT                                                                            \
+    IP_MT_OCI_MANIFEST ", " IP_MT_OCI_INDEX ", " IP_MT_DOCKER_MANIFEST ", " IP_MT_DOCKER_LIST
+
+struct pending_tag {
+    char *tag;
+    char *media_type;
+    char *raw;
+    size_t raw_len;
+    char digest[IP_DIGEST_SIZE];
+};
+
+struct reg_store {
+    struct ip_store base;
+    struct reg_client *c;
+    char *repo;
+    char *pull_scope;
+    char *push_scope;
+    struct pending_tag *tags;
+    size_t n_tags;
+};
+
+static int rs_get_manifest(struct ip_store *s, const char *ref, struct ip_manifest **out,
+                           struct ip_err *err)
+{
+    struct reg_store *rs = (struct reg_store *)s;
+    struct ip_buf body = IP_BUF_INIT;
+    struct reg_resp resp = {0};
+    cleanup_free char *path = ip_xasprintf("/v2/%s/manifests/%s", rs->repo, ref);
+    struct reg_req req = {.method = "GET", .url = path, .scope = rs->pull_scope,
+                          .accept = MANIFEST_ACCEPT, .resp_body = &body, .resp_max = IP_MAX_JSON,
+                          .follow_redirects = true};
+    char digest[IP_DIGEST_SIZE];
+    int rc;
+
+    ip_buf_init(&body, IP_MAX_JSON);
+    rc = reg_do(rs->c, &req, NULL, &resp, err);
+    if (rc < 0) {
+        if (err->code == IP_E_NOTFOUND)
+            ip_err_set(err, IP_E_NOTFOUND, "%s:%s: manifest unknown", s->location, ref);
+        else if (err->code == IP_E_TOOBIG)
+            ip_err_wrap(err, "manifest %s in %s", ref, s->location);
+        goto out;
+    }
+    ip_sha256_of(body.data ? body.data : "", body.len, digest);
+    if (ip_digest_valid(ref) && strcmp(digest, ref) != 0) {
+        rc = ip_err_set(err, IP_E_DIGEST,
+                        "manifest %s from %s: the registry sent content with digest %s", ref,
+                        s->location, digest);
+        goto out;
+    }
+    /* strip parameters from the Content-Type ("; charset=...") */
+    char *ct = resp.content_type;
+    if (ct) {
+        char *semi = strchr(ct, ';');
+        if (semi)
+            *semi = '\0';
+    }
+    rc = ip_manifest_parse(body.data ? body.data : "", body.len, ct, out, err);
+    if (rc < 0)
+        ip_err_wrap(err, "manifest %s in %s", ref, s->location);
+out:
+    reg_resp_release(&resp);
+    ip_buf_release(&body);
+    return rc;
+}
+
+static int rs_has_blob(struct ip_store *s, const struct ip_desc *d, bool *out, struct ip_err *err)
+{
+    struct reg_store *rs = (struct reg_store *)s;
+    struct reg_resp resp = {0};
+    cleanup_free char *path = ip_xasprintf("/v2/%s/blobs/%s", rs->repo, d->digest);
+    static const long ok[] = {404, 0};
+    struct reg_req req = {.method = "HEAD", .url = path,
+                          .scope = rs->push_scope ? rs->push_scope : rs->pull_scope,
+                          .follow_redirects = true};
+    int rc = reg_do(rs->c, &req, ok, &resp, err);
+    if (rc == 0)
+        *out = resp.status == 200 && (resp.content_length < 0 || resp.content_length == d->size);
+    reg_resp_release(&resp);
+    return rc;
+}
+
+static int rs_open_blob(struct ip_store *s, const struct ip_desc *d, struct ip_reader **out,
+                        struct ip_err *err)
+{
+    struct reg_store *rs = (struct reg_store *)s;
+    cleanup_free char *path = ip_xasprintf("/v2/%s/blobs/%s", rs->repo, d->digest);
+    if (ip_digest_check(d->digest, err) < 0)
+        return -IP_E_FORMAT;
+    return reg_get_stream(rs->c, path, rs->pull_scope, NULL, out, err);
+}
+
+static char *with_digest(const char *url, const char *digest)
+{
+    return ip_xasprintf("%s%sdigest=%s", url, strchr(url, '?') ? "&" : "?", digest);
+}
+
+static int rs_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_reader *r,
+                       struct ip_err *err)
+{
+    struct reg_store *rs = (struct reg_store *)s;
+    struct reg_resp resp = {0};
+    cleanup_free char *start = ip_xasprintf("/v2/%s/blobs/uploads/", rs->repo);
+    cleanup_free char *url = NULL, *put = NULL;
+    int rc;
+
+    struct reg_req post = {.method = "POST", .url = start, .scope = rs->push_scope};
+    if ((rc = reg_do(rs->c, &post, NULL, &resp, err)) < 0)
+        goto fail;
+    if (!resp.location) {
+        rc = ip_err_set(err, IP_E_HTTP, "POST %s%s: no Location in the answer",
+                        reg_client_base(rs->c), start);
+        goto fail;
+    }
+    url = reg_resolve_url(rs->c, resp.location);
+    if (d->size > MONOLITHIC_MAX) {
+        /* stream the whole blob in one PATCH, then close the upload with a PUT */
+        struct reg_req patch = {.method = "PATCH", .url = url, .scope = rs->push_scope,
+                                .content_type = "application/octet-stream", .body_reader = r,
+                                .body_size = d->size};
+        if ((rc = reg_do(rs->c, &patch, NULL, &resp, err)) < 0)
+            goto fail;
+        if (resp.location) {
+            free(url);
+            url = reg_resolve_url(rs->c, resp.location);
+        }
+        put = with_digest(url, d->digest);
+        struct reg_req close_req = {.method = "PUT", .url = put, .scope = rs->push_scope,
+                                    .content_type = "application/octet-stream"};
+        if ((rc = reg_do(rs->c, &close_req, NULL, &resp, err)) < 0)
+            goto fail;
+    } else {
+        put = with_digest(url, d->digest);
+        struct reg_req mono = {.method = "PUT", .url = put, .scope = rs->push_scope,
+                               .content_type = "application/octet-stream", .body_reader = r,
+                               .body_size = d->size};
+        if ((rc = reg_do(rs->c, &mono, NULL, &resp, err)) < 0)
+            goto fail;
+    }
+    if (resp.docker_digest && strcmp(resp.docker_digest, d->digest) != 0) {
+        rc = ip_err_set(err, IP_E_DIGEST, "blob %s: %s stored it as %.80s", d->digest, s->location,
+                        resp.docker_digest);
+        goto fail;
+    }
+    reg_resp_release(&resp);
+    return 0;
+fail:
+    reg_resp_release(&resp);
+    return ip_err_wrap(err, "pushing blob %s to %s", d->digest, s->location);
+}
+
+static int put_manifest_ref(struct reg_store *rs, const char *ref, const char *media_type,
+                            const char *raw, size_t len, const char *digest, struct ip_err *err)
+{
+    struct reg_resp resp = {0};
+    cleanup_free char *path = ip_xasprintf("/v2/%s/manifests/%s", rs->repo, ref);
+    struct reg_req req = {.method = "PUT", .url = path, .scope = rs->push_scope,
+                          .content_type = media_type, .body = raw, .body_len = len};
+    int rc = reg_do(rs->c, &req, NULL, &resp, err);
+    if (rc == 0 && resp.docker_digest && strcmp(resp.docker_digest, digest) != 0)
+        rc = ip_err_set(err, IP_E_DIGEST, "manifest %s: the registry computed %.80s", digest,
+                        resp.docker_digest);
+    reg_resp_release(&resp);
+    if (rc < 0)
+        ip_err_wrap(err, "pushing manifest %s to %s", ref, rs->base.location);
+    return rc;
+}
+
+static int rs_put_manifest(struct ip_store *s, const struct ip_manifest *m, struct ip_err *err)
+{
+    struct reg_store *rs = (struct reg_store *)s;
+    return put_manifest_ref(rs, m->digest, m->media_type, m->raw, m->raw_len, m->digest, err);
+}
+
+static int rs_begin(struct ip_store *s, const struct ip_store_entry *e, size_t n,
+                    struct ip_err *err)
+{
+    struct reg_store *rs = (struct reg_store *)s;
+    rs->tags = ip_xcalloc(n ? n : 1, sizeof(*rs->tags));
+    for (size_t i = 0; i < n; i++) {
+        const char *tag = ip_desc_annotation(&e[i].desc, IP_ANN_REF_NAME);
+        if (!tag || !e[i].manifest)
+            continue;
+        if (!ip_tag_valid(tag))
+            return ip_err_set(err, IP_E_FORMAT, "'%s' is not a valid tag", tag);
+        struct pending_tag *t = &rs->tags[rs->n_tags++];
+        t->tag = ip_xstrdup(tag);
+        t->media_type = ip_xstrdup(e[i].manifest->media_type);
+        t->raw = ip_xstrndup(e[i].manifest->raw, e[i].manifest->raw_len);
+        t->raw_len = e[i].manifest->raw_len;
+        memcpy(t->digest, e[i].manifest->digest, IP_DIGEST_SIZE);
+    }
+    return 0;
+}
+
+static int rs_commit(struct ip_store *s, struct ip_err *err)
+{
+    struct reg_store *rs = (struct reg_store *)s;
+    for (size_t i = 0; i < rs->n_tags; i++) {
+        struct pending_tag *t = &rs->tags[i];
+        int rc = put_manifest_ref(rs, t->tag, t->media_type, t->raw, t->raw_len, t->digest, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void rs_free(struct ip_store *s)
+{
+    struct reg_store *rs = (struct reg_store *)s;
+    for (size_t i = 0; i < rs->n_tags; i++) {
+        free(rs->tags[i].tag);
+        free(rs->tags[i].media_type);
+        free(rs->tags[i].raw);
+    }
+    free(rs->tags);
+    reg_client_free(rs->c);
+    free(rs->repo);
+    free(rs->pull_scope);
+    free(rs->push_scope);
+    free(rs->base.location);
+    free(rs);
+}
+
+static const struct ip_store_ops registry_ops = {
+    .scheme = "registry",
+    .get_manifest = rs_get_manifest,
+    .open_blob = rs_open_blob,
+    .has_blob = rs_has_blob,
+    .begin = rs_begin,
+    .put_blob = rs_put_blob,
+    .put_manifest = rs_put_manifest,
+    .commit = rs_commit,
+    .free = rs_free,
+};
+
+int ip_store_registry_open(const struct ip_ref *ref, const struct ip_registry_opts *opts,
+                           struct ip_store **out, struct ip_err *err)
+{
+    struct reg_store *rs = ip_xcalloc(1, sizeof(*rs));
+    int rc;
+    rs->base.ops = &registry_ops;
+    rs->base.location = ip_ref_name(ref);
+    rs->base.parallel_read = true;
+    rs->base.parallel_write = true;
+    rs->repo = ip_xstrdup(ref->repository);
+    rs->pull_scope = ip_xasprintf("repository:%s:pull", ref->repository);
+    rs->push_scope = ip_xasprintf("repository:%s:pull,push", ref->repository);
+    if ((rc = reg_client_new(ref->registry, opts, &rs->c, err)) < 0) {
+        rs_free(&rs->base);
+        return rc;
+    }
+    *out = &rs->base;
+    return 0;
+}
+
+int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip_err *err)
+{
+    struct reg_store *rs = (struct reg_store *)s;
+    char **list = NULL;
+    size_t count = 0, cap = 0;
+    cleanup_free char *next = ip_xasprintf("/v2/%s/tags/list?n=1000", rs->repo);
+    int rc = 0;
+
+    for (int page = 0; next && page < 10000; page++) {
+        struct ip_buf body = IP_BUF_INIT;
+        struct reg_resp resp = {0};
+        yajl_val tree = NULL;
+        struct reg_req req = {.method = "GET", .url = next, .scope = rs->pull_scope,
+                              .resp_body = &body, .resp_max = 16u << 20};
+        ip_buf_init(&body, 16u << 20);
+        rc = reg_do(rs->c, &req, NULL, &resp, err);
+        if (rc == 0)
+            rc = ip_json_parse(body.data ? body.data : "", body.len, &tree, err);
+        if (rc == 0) {
+            yajl_val t = ip_json_get(tree, "tags");
+            for (size_t i = 0; YAJL_IS_ARRAY(t) && i < t->u.array.len; i++) {
+                if (!YAJL_IS_STRING(t->u.array.values[i]))
+                    continue;
+                IP_GROW(list, cap, count + 1);
+                list[count++] = ip_xstrdup(t->u.array.values[i]->u.string);
+            }
+        }
+        free(next);
+        next = NULL;
+        /* Link: </v2/name/tags/list?last=x&n=1000>; rel="next" */
+        if (rc == 0 && resp.link) {
+            char *lt = strchr(resp.link, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+            if (lt && gt && strstr(gt, "next")) {
+                cleanup_free char *u = ip_xstrndup(lt + 1, (size_t)(gt - lt - 1));
+                next = u[0] == '/' ? ip_xstrdup(u) : reg_resolve_url(rs->c, u);
+            }
+        }
+        if (tree)
+            yajl_tree_free(tree);
+        ip_buf_release(&body);
+        reg_resp_release(&resp);
+        if (rc < 0)
+            break;
+    }
+    if (rc < 0) {
+        for (size_t i = 0; i < count; i++)
+            free(list[i]);
+        free(list);
+        return rc;
+    }
+    *tags = list;
+    *n = count;
+    return 0;
+}
