@@ -1,9 +1,10 @@
 /* auth.h - registry credentials and authentication challenges.
  *
- * Credentials are resolved in imgpkg's order of precedence: command-line flags
- * (--registry-username/--registry-password, --registry-token, --registry-anon),
- * then the IMGPKG_REGISTRY_* environment variables (with _N suffixes), then
- * Docker's config.json (auths, credHelpers, credsStore).  Secrets are never put
+ * Credentials are resolved in imgpkg's order of precedence: the
+ * IMGPKG_REGISTRY_* environment variables (with _N suffixes) for a matching
+ * host, then the command-line flags (--registry-username/--registry-password,
+ * --registry-token, --registry-anon, and IMGPKG_USERNAME/PASSWORD/TOKEN/ANON),
+ * then Docker's config.json (auths, credHelpers, credsStore).  Secrets are never put
  * in error messages. */
 #ifndef IMGPKG_AUTH_H
 #define IMGPKG_AUTH_H

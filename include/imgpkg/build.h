@@ -41,6 +41,7 @@ struct ip_build_entry {
     bool is_dir;
     unsigned mode;
     int64_t size;
+    size_t seq; /* order of discovery: ties in sorting keep it, on any libc */
 };
 /* Collects the entries of the inputs in layer order (exposed for tests). */
 int ip_build_collect(const struct ip_build_opts *opts, struct ip_build_entry **out, size_t *n,
@@ -55,5 +56,9 @@ struct ip_layer_info {
 };
 int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
                    int level, int fd, struct ip_layer_info *out, struct ip_err *err);
+
+/* The gzip engine layers are compressed with ("isa-l" or "zlib"): layer digests
+ * depend on it and on the level. */
+const char *ip_build_deflate_engine(void);
 
 #endif

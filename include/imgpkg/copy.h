@@ -20,7 +20,14 @@ struct ip_copy_result {
 struct ip_copy_opts {
     int concurrency; /* blobs moved at once (default 5) */
     int retries;     /* further tries of a blob after a transient failure (default 3) */
+    /* Called once per blob when it is done (from any copy thread, serialised):
+     * bytes moved (0 when the destination had it) and seconds taken. */
+    void (*progress)(void *ctx, const struct ip_desc *d, bool skipped, double seconds);
+    void *progress_ctx;
 };
+
+/* The progress callback the commands use: one line per blob on a TTY. */
+void ip_copy_progress_lines(void *ctx, const struct ip_desc *d, bool skipped, double seconds);
 
 int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_item *items,
             size_t n, const struct ip_copy_opts *opts, struct ip_copy_result *results,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "imgpkg/build.h"
 #include "imgpkg-config.h"
 #include "util/banned.h"
 
@@ -75,7 +76,7 @@ int cmd_version(int argc, char **argv, struct ip_err *err)
         cli_print_help(&self, NULL);
         return 0;
     }
-    printf("imgpkg version %s\n", IMGPKG_VERSION);
+    printf("imgpkg version %s\n\ndeflate engine: %s\n", IMGPKG_VERSION, ip_build_deflate_engine());
     return 0;
 }
 

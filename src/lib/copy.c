@@ -4,6 +4,7 @@
  * each blob once through a verifying reader, writes manifests children first,
  * and commits last. */
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -123,13 +124,14 @@ static const struct ip_manifest *plan_find(const struct plan *p, const char *dig
 }
 
 static int copy_blob_once(struct ip_store *src, struct ip_store *dst, const struct ip_desc *d,
-                          struct ip_err *err)
+                          bool *skipped, struct ip_err *err)
 {
     struct ip_reader *r = NULL;
     bool have = false;
     int rc;
     if ((rc = ip_store_has_blob(dst, d, &have, err)) < 0)
         return rc;
+    *skipped = have;
     if (have)
         return 0;
     if ((rc = ip_store_open_blob(src, d, &r, err)) < 0)
@@ -152,11 +154,27 @@ static bool retryable(const struct ip_store *src, const struct ip_err *err)
     return err->code == IP_E_DIGEST && !strcmp(src->ops->scheme, "registry");
 }
 
-static int copy_blob(struct ip_store *src, struct ip_store *dst, const struct ip_desc *d,
-                     int retries, struct ip_err *err)
+static double now_s(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static pthread_mutex_t progress_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int copy_blob(struct ip_store *src, struct ip_store *dst, const struct ip_desc *d,
+                     int retries, const struct ip_copy_opts *opts, struct ip_err *err)
+{
+    double start = now_s();
     for (int attempt = 0;; attempt++) {
-        int rc = copy_blob_once(src, dst, d, err);
+        bool skipped = false;
+        int rc = copy_blob_once(src, dst, d, &skipped, err);
+        if (rc == 0 && opts && opts->progress) {
+            pthread_mutex_lock(&progress_mu);
+            opts->progress(opts->progress_ctx, d, skipped, now_s() - start);
+            pthread_mutex_unlock(&progress_mu);
+        }
         /* a tarball being written cannot take a blob again after a partial one */
         if (rc == 0 || attempt >= retries || !dst->parallel_write || !retryable(src, err))
             return rc;
@@ -172,6 +190,7 @@ static int copy_blob(struct ip_store *src, struct ip_store *dst, const struct ip
 struct pool {
     struct ip_store *src, *dst;
     const struct plan *plan;
+    const struct ip_copy_opts *opts;
     int retries;
     pthread_mutex_t mu;
     size_t next;
@@ -193,7 +212,7 @@ static void *worker(void *arg)
         i = p->next++;
         pthread_mutex_unlock(&p->mu);
         ip_err_clear(&err);
-        if (copy_blob(p->src, p->dst, &p->plan->blobs[i], p->retries, &err) < 0) {
+        if (copy_blob(p->src, p->dst, &p->plan->blobs[i], p->retries, p->opts, &err) < 0) {
             pthread_mutex_lock(&p->mu);
             if (!p->failed) {
                 p->failed = true;
@@ -208,9 +227,11 @@ static void *worker(void *arg)
 /* Moves every blob of the plan, on up to `concurrency` threads when both
  * stores allow it; the first failure stops the rest. */
 static int copy_blobs(struct ip_store *src, struct ip_store *dst, const struct plan *plan,
-                      int concurrency, int retries, struct ip_err *err)
+                      const struct ip_copy_opts *opts, struct ip_err *err)
 {
-    struct pool p = {.src = src, .dst = dst, .plan = plan, .retries = retries};
+    int concurrency = opts && opts->concurrency ? opts->concurrency : 5;
+    int retries = opts ? opts->retries : 3;
+    struct pool p = {.src = src, .dst = dst, .plan = plan, .opts = opts, .retries = retries};
     pthread_t threads[64];
     int n = concurrency;
     if (n < 1)
@@ -223,7 +244,7 @@ static int copy_blobs(struct ip_store *src, struct ip_store *dst, const struct p
         n = (int)plan->n_blobs;
     if (n <= 1) {
         for (size_t i = 0; i < plan->n_blobs; i++) {
-            int rc = copy_blob(src, dst, &plan->blobs[i], retries, err);
+            int rc = copy_blob(src, dst, &plan->blobs[i], retries, opts, err);
             if (rc < 0)
                 return rc;
         }
@@ -279,8 +300,7 @@ int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_ite
         entries[i].manifest = plan_find(&p, entries[i].desc.digest);
     if ((rc = ip_store_begin(dst, entries, n, err)) < 0)
         goto out;
-    if ((rc = copy_blobs(src, dst, &p, opts ? opts->concurrency : 5, opts ? opts->retries : 3,
-                         err)) < 0)
+    if ((rc = copy_blobs(src, dst, &p, opts, err)) < 0)
         goto out;
     for (size_t i = 0; i < p.n_manifests; i++)
         if ((rc = ip_store_put_manifest(dst, p.manifests[i], err)) < 0)
@@ -292,4 +312,16 @@ out:
     free(entries);
     plan_release(&p);
     return rc;
+}
+
+void ip_copy_progress_lines(void *ctx, const struct ip_desc *d, bool skipped, double seconds)
+{
+    FILE *out = ctx ? ctx : stdout;
+    double mib = (double)d->size / (1024.0 * 1024.0);
+    if (skipped)
+        fprintf(out, "%.19s... %.1f MiB already present\n", d->digest, mib);
+    else
+        fprintf(out, "%.19s... %.1f MiB in %.1fs (%.1f MiB/s)\n", d->digest, mib, seconds,
+                seconds > 0 ? mib / seconds : 0.0);
+    fflush(out);
 }

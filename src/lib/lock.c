@@ -29,6 +29,19 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *
     return NULL;
 }
 
+/* A YAML null: an empty plain scalar, or ~ / null / Null / NULL (core schema). */
+static bool yaml_is_null(yaml_node_t *n)
+{
+    const char *v;
+    if (!n || n->type != YAML_SCALAR_NODE)
+        return false;
+    v = (const char *)n->data.scalar.value;
+    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+           !strcmp(v, "NULL");
+}
+
 void ip_images_lock_release(struct ip_images_lock *l)
 {
     for (size_t i = 0; i < l->n_images; i++) {
@@ -67,8 +80,7 @@ static int lock_from_doc(yaml_document_t *doc, const char *what, struct ip_image
                           "ImagesLock)",
                           what);
     images = map_get(doc, root, "images");
-    if (images && !(images->type == YAML_SCALAR_NODE && !strcmp(scalar(doc, images), "null") ) &&
-        !(images->type == YAML_SCALAR_NODE && !*scalar(doc, images))) {
+    if (images && !yaml_is_null(images)) {
         if (images->type != YAML_SEQUENCE_NODE)
             return ip_err_set(err, IP_E_FORMAT, "%s: images must be a list", what);
         size_t n = (size_t)(images->data.sequence.items.top - images->data.sequence.items.start);

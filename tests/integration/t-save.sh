@@ -221,12 +221,12 @@ test_save_index_json_shape() {
     assert_eq "application/vnd.oci.image.index.v1+json" "$(json lay/index.json "d['mediaType']")"
     assert_eq 1 "$(json lay/index.json "len(d['manifests'])")"
     e="d['manifests'][0]"
-    assert_eq "application/vnd.oci.image.manifest.v1+json" "$(json lay/index.json "$e['mediaType']")"
-    assert_eq "v7" "$(json lay/index.json "$e['annotations']['org.opencontainers.image.ref.name']")" "ref.name"
+    assert_eq "application/vnd.oci.image.manifest.v1+json" "$(json lay/index.json "${e}['mediaType']")"
+    assert_eq "v7" "$(json lay/index.json "${e}['annotations']['org.opencontainers.image.ref.name']")" "ref.name"
     assert_eq "localhost:5000/team/app:v7" \
-        "$(json lay/index.json "$e['annotations']['io.containerd.image.name']")" "containerd name"
-    m=$(json lay/index.json "$e['digest']")
-    assert_eq "$(json lay/index.json "$e['size']")" "$(stat -c %s "$(ts_blob lay "$m")")" "manifest size"
+        "$(json lay/index.json "${e}['annotations']['io.containerd.image.name']")" "containerd name"
+    m=$(json lay/index.json "${e}['digest']")
+    assert_eq "$(json lay/index.json "${e}['size']")" "$(stat -c %s "$(ts_blob lay "$m")")" "manifest size"
     assert_eq "$m" "sha256:$(sha256sum < "$(ts_blob lay "$m")" | cut -c1-64)" "manifest digest"
     assert_eq '{"imageLayoutVersion":"1.0.0"}' "$(tr -d ' \n' < lay/oci-layout)" "oci-layout"
     # a Docker Hub name: the containerd name is fully qualified
@@ -248,7 +248,7 @@ test_save_adds_to_existing_layout() {
     assert_eq "$d1" "$(ts_manifest_digest lay v1)"
     assert_eq "$d2" "$(ts_manifest_digest lay v2)"
     find lay/blobs -type f | sort > blobs.before
-    for p in $(cat blobs.before); do echo "$p $(sha256sum < "$p" | cut -c1-64)"; done > sums.before
+    while read -r p; do echo "$p $(sha256sum < "$p" | cut -c1-64)"; done < blobs.before > sums.before
     entry2_before=$(json lay/index.json "[m for m in d['manifests'] if m['digest'] == '$d2']")
 
     # v1 moves to new content: the old entry loses the tag (and its name)
@@ -262,10 +262,10 @@ test_save_adds_to_existing_layout() {
     assert_eq "$entry2_before" "$(json lay/index.json "[m for m in d['manifests'] if m['digest'] == '$d2']")" "v2 entry"
     assert_eq 1 "$(json lay/index.json "sum(1 for m in d['manifests'] if m.get('annotations', {}).get('org.opencontainers.image.ref.name') == 'v1')")" "entries tagged v1"
     # every earlier blob is still there, unchanged
-    for p in $(cat blobs.before); do echo "$p $(sha256sum < "$p" | cut -c1-64)"; done > sums.after
+    while read -r p; do echo "$p $(sha256sum < "$p" | cut -c1-64)"; done < blobs.before > sums.after
     cmp sums.before sums.after || fail "blobs changed"
-    ls -A lay | tr '\n' ' ' | grep -qx 'blobs index.json oci-layout ' || fail "stray files in layout: $(ls -A lay)"
-    [ -z "$(ls -A lay/blobs/sha256 | grep '^\.')" ] || fail "temporary files left in blobs"
+    assert_eq "blobs index.json oci-layout" "$(find lay -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')" "top of the layout"
+    [ -z "$(find lay -name '.*')" ] || fail "temporary files left in the layout: $(find lay -name '.*')"
 
     imgpkg verify --oci-layout lay > /dev/null
     assert_eq "$d3" "$(skopeo inspect --format '{{.Digest}}' oci:lay:v1)" "skopeo reads moved v1"

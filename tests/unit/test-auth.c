@@ -109,7 +109,8 @@ static const struct {
     {"Bearer realm=\"r\",error=\"invalid_token\"", "bearer", "r", NULL, NULL, "invalid_token"},
     {"Bearer realm=\"r\", unknown=x, scope=\"s\"", "bearer", "r", NULL, "s", NULL},
     {"Bearer realm=\"r\", Basic realm=\"x\"", "bearer", "r", NULL, NULL, NULL},
-    {"Basic dGVzdA==", "basic", NULL, NULL, NULL, NULL},
+    {"Negotiate dGVzdA==", "negotiate", NULL, NULL, NULL, NULL},
+    {"Negotiate dGVzdA==, Bearer realm=\"r\"", "negotiate", NULL, NULL, NULL, NULL},
     {"Bearer realm=\"r\",", "bearer", "r", NULL, NULL, NULL},
     {"Bearer realm=\"\"", "bearer", "", NULL, NULL, NULL},
     {"Bearer realm=\"r\"\r\n", "bearer", "r", NULL, NULL, NULL},
@@ -161,6 +162,7 @@ static const char *const malformed_challenges[] = {
     "Bearer realm=\"a\x01b\"",
     "Bearer/x realm=y",
     "Bearer realm=a b",
+    "Basic dGVzdA==",
 };
 
 START_TEST(www_auth_malformed)
@@ -256,7 +258,7 @@ END_TEST
 
 /* ---- precedence ---------------------------------------------------------- */
 
-START_TEST(flags_come_first)
+START_TEST(precedence_env_flags_config)
 {
     struct ip_auth_opts o = {0};
     struct ip_cred c;
@@ -265,14 +267,17 @@ START_TEST(flags_come_first)
     setenv("IMGPKG_REGISTRY_PASSWORD", "envpass", 1);
     write_home_config("{\"auths\":{\"reg.example.com\":{\"auth\":\"Y2ZndXNlcjpjZmdwYXNz\"}}}");
 
+    /* IMGPKG_REGISTRY_* for a matching host wins over the flags, as in imgpkg */
     o.username = "flaguser";
     o.password = "flagpass";
+    assert_basic("reg.example.com", &o, "envuser", "envpass");
+    /* for another host the flags apply */
     o.token = "flagtoken"; /* the username wins over the token, as in imgpkg */
-    assert_basic("reg.example.com", &o, "flaguser", "flagpass");
+    assert_basic("other.example.com", &o, "flaguser", "flagpass");
 
     memset(&o, 0, sizeof(o));
     o.token = "flagtoken";
-    resolve_ok("reg.example.com", &o, &c);
+    resolve_ok("other.example.com", &o, &c);
     ck_assert(!c.anonymous);
     ck_assert_ptr_null(c.username);
     ck_assert_str_eq(c.registry_token, "flagtoken");
@@ -280,12 +285,15 @@ START_TEST(flags_come_first)
 
     memset(&o, 0, sizeof(o));
     o.anon = true;
-    assert_anonymous("reg.example.com", &o);
+    assert_anonymous("other.example.com", &o);
 
-    /* No flags: the variables, then config.json. */
-    memset(&o, 0, sizeof(o));
-    assert_basic("reg.example.com", &o, "envuser", "envpass");
+    /* flags over config.json */
     unsetenv("IMGPKG_REGISTRY_HOSTNAME");
+    memset(&o, 0, sizeof(o));
+    o.username = "flaguser";
+    o.password = "flagpass";
+    assert_basic("reg.example.com", &o, "flaguser", "flagpass");
+    /* nothing else: config.json */
     assert_basic("reg.example.com", NULL, "cfguser", "cfgpass");
 }
 END_TEST
@@ -315,7 +323,9 @@ START_TEST(flag_variables)
     setenv("IMGPKG_ANON", "1", 1);
     assert_basic("any.example.com", NULL, "envuser", "");
     setenv("IMGPKG_ANON", "true", 1);
-    assert_anonymous("any.example.com", NULL);
+    /* the environment's host credentials still come first; other hosts go anonymous */
+    assert_basic("any.example.com", NULL, "envuser", "");
+    assert_anonymous("other.example.com", NULL);
 }
 END_TEST
 
@@ -631,7 +641,7 @@ Suite *suite_auth(void)
 
     tc = tcase_create("resolve");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, flags_come_first);
+    tcase_add_test(tc, precedence_env_flags_config);
     tcase_add_test(tc, flag_variables);
     tcase_add_test(tc, env_over_config);
     tcase_add_test(tc, env_suffixes_and_ports);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "imgpkg/build.h"
@@ -303,38 +304,34 @@ START_TEST(collect_refuses_symlinks)
     put(d, "target", "t", 0644);
     mkdir_in(in, "sub", 0755);
     char *link = path_in(in, "sub/link");
+    char *link2 = path_in(d, "link2");
+    char *msg = ip_xasprintf("Expected file '%s' to be a regular file", link);
+    char *msg2 = ip_xasprintf("Expected file '%s' to be a regular file", link2);
     ck_assert_int_eq(symlink("../ok", link), 0);
     const char *paths[] = {in};
     struct ip_build_opts o;
     opts_init(&o, paths, 1);
-    char *msg = ip_xasprintf("Expected file '%s' to be a regular file", link);
     collect_fails(&o, IP_E_INPUT, msg);
-    free(msg);
 
     /* a symlink given as an input is not followed either */
-    char *link2 = path_in(d, "link2");
     ck_assert_int_eq(symlink("target", link2), 0);
     const char *paths2[] = {link2};
     opts_init(&o, paths2, 1);
-    msg = ip_xasprintf("Expected file '%s' to be a regular file", link2);
-    collect_fails(&o, IP_E_INPUT, msg);
-    free(msg);
+    collect_fails(&o, IP_E_INPUT, msg2);
 
     /* nor a symlink to a directory */
-    unlink(link);
+    ck_assert_int_eq(unlink(link), 0);
     ck_assert_int_eq(symlink(d, link), 0);
     opts_init(&o, paths, 1);
-    msg = ip_xasprintf("Expected file '%s' to be a regular file", link);
     collect_fails(&o, IP_E_INPUT, msg);
-    free(msg);
 
     /* a fifo is refused too */
-    unlink(link);
+    ck_assert_int_eq(unlink(link), 0);
     ck_assert_int_eq(mkfifo(link, 0644), 0);
-    msg = ip_xasprintf("Expected file '%s' to be a regular file", link);
     collect_fails(&o, IP_E_INPUT, msg);
-    free(msg);
 
+    free(msg);
+    free(msg2);
     free(link);
     free(link2);
     free(in);
@@ -690,6 +687,50 @@ START_TEST(layer_large_file)
 }
 END_TEST
 
+START_TEST(layer_long_names)
+{
+    /* names over the 100 bytes of a ustar header survive, deterministically */
+    char *d = test_tmpdir();
+    char *in = path_in(d, "in"), *l1 = path_in(d, "l1"), *l2 = path_in(d, "l2");
+    char seg[61];
+    memset(seg, 'n', 60);
+    seg[60] = '\0';
+    char *rel = ip_xasprintf("%s/%s/%s/file-with-a-long-name.txt", seg, seg, seg);
+    put(in, rel, "deep", 0644);
+    touch_all(in, 1000, 0, 0);
+    struct ip_layer_info a, b;
+    memset(&b, 0, sizeof(b));
+    write_layer(in, false, l1, &a);
+    touch_all(in, 2000000000, 1, 1);
+    sleep(1);
+    /* in another process (nothing like a pid or the time goes into pax headers) */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        write_layer(in, false, l2, &b);
+        _exit(0);
+    }
+    int status = -1;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char dg[IP_DIGEST_SIZE];
+    int64_t size;
+    file_digest(l2, dg, &size);
+    ck_assert_str_eq(a.digest, dg);
+    ck_assert_int_eq(a.size, size);
+    struct tar_list l = read_layer(l1);
+    ck_assert_uint_eq(l.n, 4);
+    ck_assert_str_eq(find_item(&l, rel)->data, "deep");
+    ck_assert_int_eq(find_item(&l, rel)->mtime, 0);
+    tar_list_free(&l);
+    free(rel);
+    free(in);
+    free(l1);
+    free(l2);
+    test_tmpdir_cleanup(d);
+}
+END_TEST
+
 /* ---- ip_build ---- */
 
 static char *read_blob(struct ip_store *s, const struct ip_desc *d)
@@ -957,6 +998,7 @@ Suite *suite_build(void)
     tcase_add_test(tc, layer_mode_matters_only_as_kept);
     tcase_add_test(tc, layer_tar_headers);
     tcase_add_test(tc, layer_large_file);
+    tcase_add_test(tc, layer_long_names);
     suite_add_tcase(s, tc);
     tc = tcase_create("image");
     tcase_add_test(tc, build_bundle_and_image);

@@ -81,6 +81,9 @@ START_TEST(empty_images)
         "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n",
         "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages: null\n",
         "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\n",
+        "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages: ~\n",
+        "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages: NULL\n",
+        "{\"apiVersion\": \"imgpkg.carvel.dev/v1alpha1\", \"kind\": \"ImagesLock\", \"images\": null}",
     };
     for (size_t i = 0; i < IP_ARRAY_SIZE(docs); i++) {
         struct ip_images_lock l;
@@ -131,6 +134,11 @@ START_TEST(bad_images_shapes)
     parse_fails("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages: everything\n",
                 "images must be a list");
     parse_fails("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages: {a: b}\n",
+                "images must be a list");
+    /* a quoted "null" is a string, not a null */
+    parse_fails("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages: \"null\"\n",
+                "images must be a list");
+    parse_fails("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages: ''\n",
                 "images must be a list");
     parse_fails("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- {}\n",
                 "images[0] has no image");

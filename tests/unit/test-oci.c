@@ -636,6 +636,12 @@ START_TEST(index_doc_refusals)
         ck_assert_msg(rc == -IP_E_FORMAT, "'%s' gave %d (%s)", bad[i], rc, err.msg);
         ck_assert_ptr_nonnull(strstr(err.msg, "index.json"));
     }
+    /* the message names the media type found */
+    const char *docker = "{\"schemaVersion\":2,\"mediaType\":\"" IP_MT_DOCKER_LIST "\",\"manifests\":[]}";
+    struct ip_index_doc doc;
+    struct ip_err err;
+    ck_assert_int_eq(ip_index_doc_parse(docker, strlen(docker), &doc, &err), -IP_E_FORMAT);
+    ck_assert_str_eq(err.msg, "index.json: mediaType is '" IP_MT_DOCKER_LIST "'");
 }
 END_TEST
 

@@ -36,6 +36,7 @@ static void add(struct collector *c, const char *rel, const char *full, const st
     e->is_dir = S_ISDIR(st->st_mode);
     e->mode = st->st_mode & 07777;
     e->size = e->is_dir ? 0 : st->st_size;
+    e->seq = c->n - 1;
 }
 
 static int not_regular(const char *full, struct ip_err *err)
@@ -86,7 +87,8 @@ static int walk_dir(struct collector *c, const char *full, const char *rel, int 
         goto out;
     }
     closedir(d);
-    qsort(names, n, sizeof(char *), name_cmp);
+    if (n > 1) /* an empty directory has names == NULL: qsort must not see it */
+        qsort(names, n, sizeof(char *), name_cmp);
     for (size_t i = 0; i < n && rc == 0; i++) {
         cleanup_free char *cfull = ip_path_join(full, names[i]);
         cleanup_free char *crel = rel[0] ? ip_xasprintf("%s/%s", rel, names[i])
@@ -142,7 +144,10 @@ static int path_cmp(const char *a, const char *b)
 static int entry_cmp(const void *a, const void *b)
 {
     const struct ip_build_entry *x = a, *y = b;
-    return path_cmp(x->rel, y->rel);
+    int c = path_cmp(x->rel, y->rel);
+    if (c)
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 void ip_build_entries_free(struct ip_build_entry *e, size_t n)

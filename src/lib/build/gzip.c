@@ -27,6 +27,11 @@ struct build_gzip {
 #endif
 };
 
+const char *ip_build_deflate_engine(void)
+{
+    return build_gzip_engine();
+}
+
 const char *build_gzip_engine(void)
 {
 #ifdef IMGPKG_HAVE_ISAL

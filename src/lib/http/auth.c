@@ -173,8 +173,8 @@ static size_t token_len(const char *p)
     return n;
 }
 
-/* token68 (RFC 7235) filling the rest of the challenge, e.g. "Basic dGVzdA==";
- * returns the end or NULL. */
+/* token68 (RFC 7235) filling the rest of the challenge, e.g.
+ * "Negotiate dGVzdA=="; returns the end or NULL. */
 static const char *token68_end(const char *p)
 {
     const char *q = p;
@@ -296,8 +296,11 @@ int ip_www_auth_parse(const char *header, struct ip_challenge *out, struct ip_er
     p = skip_ws(p);
     if (*p == '\0' || *p == ',')
         goto done;
-    if (token68_end(p))
-        goto done; /* "Basic dGVzdA==": nothing we use */
+    /* Basic and Bearer challenges carry auth-params only (RFC 7617, 6750),
+     * so "Bearer realm" is a parameter without a value there; other schemes
+     * may carry a token68 ("Negotiate YII="), which we have no use for. */
+    if (strcmp(c.scheme, "basic") != 0 && strcmp(c.scheme, "bearer") != 0 && token68_end(p))
+        goto done;
 
     for (;;) {
         const char *name = p;
@@ -1193,14 +1196,17 @@ int ip_auth_resolve(const char *registry, const struct ip_auth_opts *opts, struc
     memset(out, 0, sizeof(*out));
     if (!registry || !*registry)
         return ip_err_set(err, IP_E_USAGE, "resolving credentials: no registry given");
-    /* 1. --registry-username/--registry-password, --registry-token,
-     *    --registry-anon and their IMGPKG_* variables. */
-    if (resolve_flags(opts, out))
-        return 0;
-    /* 2. IMGPKG_REGISTRY_HOSTNAME[_N] and friends. */
+    /* imgpkg's order (pkg/imgpkg/registry/keychain.go): the environment's
+     * IMGPKG_REGISTRY_* credentials for a matching host come first, then
+     * the flags (--registry-username/--registry-password, --registry-token,
+     * --registry-anon and their IMGPKG_* variables), then config.json. */
     rc = resolve_env(registry, out, err);
+    if (rc > 0)
+        return 0;
+    if (rc == 0 && resolve_flags(opts, out))
+        return 0;
     if (rc == 0)
-        rc = resolve_docker_config(registry, out, err); /* 3. config.json */
+        rc = resolve_docker_config(registry, out, err);
     if (rc < 0) {
         ip_cred_release(out);
         return ip_err_wrap(err, "resolving credentials for '%.300s'", registry);

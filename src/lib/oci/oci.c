@@ -390,8 +390,10 @@ int ip_index_doc_parse(const char *raw, size_t len, struct ip_index_doc *out, st
     }
     const char *mt = ip_json_get_str(tree, "mediaType");
     if (mt && strcmp(mt, IP_MT_OCI_INDEX) != 0) {
+        /* mt points into the tree: format the message before freeing it */
+        rc = ip_err_set(err, IP_E_FORMAT, "index.json: mediaType is '%.100s'", mt);
         yajl_tree_free(tree);
-        return ip_err_set(err, IP_E_FORMAT, "index.json: mediaType is '%.100s'", mt);
+        return rc;
     }
     manifests = ip_json_get(tree, "manifests");
     if (!YAJL_IS_ARRAY(manifests)) {

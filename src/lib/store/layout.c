@@ -13,9 +13,11 @@ int ip_layout_check_oci_layout(const char *data, size_t len, const char *where,
         return ip_err_wrap(err, "%s: oci-layout", where);
     const char *v = ip_json_get_str(tree, "imageLayoutVersion");
     if (!v || strncmp(v, "1.", 2) != 0) {
+        /* v points into tree: format the message before freeing it */
+        rc = ip_err_set(err, IP_E_FORMAT, "%s: oci-layout: unsupported imageLayoutVersion '%s'",
+                        where, v ? v : "");
         yajl_tree_free(tree);
-        return ip_err_set(err, IP_E_FORMAT, "%s: oci-layout: unsupported imageLayoutVersion '%s'",
-                          where, v ? v : "");
+        return rc;
     }
     yajl_tree_free(tree);
     return 0;

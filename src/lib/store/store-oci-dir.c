@@ -261,19 +261,24 @@ static int load_layout(struct dir_store *ds, struct ip_err *err)
     return 0;
 }
 
-int ip_store_oci_dir_open(const char *dir, bool writable, struct ip_store **out,
+int ip_store_oci_dir_open(const char *dir_arg, bool writable, struct ip_store **out,
                           struct ip_err *err)
 {
     struct dir_store *ds = ip_xcalloc(1, sizeof(*ds));
     struct stat st;
     int rc;
+    size_t len = strlen(dir_arg);
 
+    /* "out/" names the directory "out": the temporary sibling must not land inside it */
+    while (len > 1 && dir_arg[len - 1] == '/')
+        len--;
     ds->base.ops = &dir_ops;
-    ds->base.location = ip_xstrdup(dir);
+    ds->base.location = ip_xstrdup(dir_arg);
     ds->base.parallel_read = true;
     ds->base.parallel_write = true;
-    ds->dir = ip_xstrdup(dir);
+    ds->dir = ip_xstrndup(dir_arg, len);
     ds->writable = writable;
+    const char *dir = ds->dir;
 
     if (stat(dir, &st) < 0) {
         if (errno != ENOENT || !writable) {
