@@ -6,11 +6,14 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_registry NAME [EXTRA_YAML]: starts Debian's docker-registry on 127.0.0.1,
-# plain HTTP; sets ${NAME}_ADDR (host:port) and ${NAME}_PID.  EXTRA_YAML is
-# appended to the config (auth, tls under http:, ...).
+# start_registry NAME [EXTRA_YAML [HTTP_YAML]]: starts Debian's docker-registry
+# on 127.0.0.1, plain HTTP; sets ${NAME}_ADDR (host:port), ${NAME}_PID and
+# ${NAME}_DIR.  EXTRA_YAML is appended to the top level of the config (auth:,
+# ...); HTTP_YAML holds extra lines under http: (e.g. "  tls: {certificate: C,
+# key: K}"), the registry then being checked over https (curl -k).
 start_registry() {
-    local name=$1 extra=${2:-} port dir
+    local name=$1 extra=${2:-} http_extra=${3:-} port dir scheme=http
+    case $http_extra in *tls:*) scheme=https ;; esac
     port=$(free_port)
     dir=$(mktemp -d "$SUITE_TMP/registry-$name.XXXXXX")
     cat > "$dir/config.yml" <<YAML
@@ -21,12 +24,13 @@ storage:
   delete: {enabled: true}
 http:
   addr: 127.0.0.1:$port
+$http_extra
 $extra
 YAML
     docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &
     local pid=$!
     for _ in $(seq 1 100); do
-        if curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" 2>/dev/null | grep -q '^[24]'; then
+        if curl -sk -o /dev/null -w '%{http_code}' "$scheme://127.0.0.1:$port/v2/" 2>/dev/null | grep -q '^[24]'; then
             eval "${name}_ADDR=127.0.0.1:$port"
             eval "${name}_PID=$pid"
             eval "${name}_DIR=$dir"
@@ -35,6 +39,7 @@ YAML
         fi
         sleep 0.1
     done
+    kill "$pid" 2>/dev/null
     echo "registry $name did not start:" >&2
     cat "$dir/log" >&2
     return 1

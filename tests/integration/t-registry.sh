@@ -1,0 +1,199 @@
+# t-registry.sh - imgpkg push and copy against a plain-HTTP registry ($REG_ADDR),
+# read back by skopeo and umoci; registries that are down or never answer; a
+# push that fails half-way leaves no tag.
+
+# ---------- helpers (names start with rg_; every t-*.sh shares one shell) ----------
+
+# rg_wait_port PORT: waits (up to 10 s) until something listens on 127.0.0.1:PORT.
+rg_wait_port() {
+    for _ in $(seq 1 100); do
+        if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    fail "nothing listens on 127.0.0.1:$1"
+}
+
+# rg_same_image SRC DST: two skopeo transports hold the same image: the same raw
+# manifest (so the same manifest digest), config digest and layer digests.
+rg_same_image() {
+    skopeo inspect --raw --tls-verify=false "$1" > src.man
+    skopeo inspect --raw --tls-verify=false "$2" > dst.man
+    cmp -s src.man dst.man || fail "manifests differ: $1: $(cat src.man) / $2: $(cat dst.man)"
+    assert_eq "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "$1")" \
+        "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "$2")" "manifest digest"
+    local want got
+    want=$(json src.man "[d['config']['digest']] + [l['digest'] for l in d['layers']]")
+    got=$(json dst.man "[d['config']['digest']] + [l['digest'] for l in d['layers']]")
+    assert_eq "$want" "$got" "config and layer digests"
+    # the config blob itself arrived intact
+    skopeo inspect --config --raw --tls-verify=false "$2" > dst.cfg
+    assert_eq "$(json src.man "d['config']['digest']")" "sha256:$(sha256sum < dst.cfg | cut -c1-64)" "config blob"
+}
+
+# rg_tags REPO: the tags/list of REPO in $REG_ADDR (empty when the repository is unknown).
+rg_tags() {
+    curl -s "http://$REG_ADDR/v2/$1/tags/list" |
+        python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin).get("tags") or []))'
+}
+
+# ---------- pushing files ----------
+
+test_registry_push_files_with_tarball_and_lock() {
+    make_bundle b
+    head -c 40000 /dev/urandom > b/config/random.bin
+    imgpkg push --tty -b "$REG_ADDR/x/bundle:v1" -f b --to-oci-tar out.tar --lock-output lock.yml > out.txt
+    pushed=$(sed -n "s|^Pushed '$REG_ADDR/x/bundle@\(sha256:[0-9a-f]\{64\}\)'\$|\1|p" out.txt)
+    [ -n "$pushed" ] || fail "no Pushed line: $(cat out.txt)"
+    reg=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/x/bundle:v1")
+    tarball=$(skopeo inspect --format '{{.Digest}}' oci-archive:out.tar:v1)
+    lock=$(sed -n "s|^  image: $REG_ADDR/x/bundle@\(sha256:[0-9a-f]\{64\}\)\$|\1|p" lock.yml)
+    assert_eq "$pushed" "$reg" "registry digest"
+    assert_eq "$reg" "$tarball" "tarball digest"
+    assert_eq "$reg" "$lock" "lock digest"
+    assert_eq "BundleLock" "$(sed -n 's/^kind: //p' lock.yml)" "lock kind"
+    assert_eq "v1" "$(sed -n 's/^  tag: //p' lock.yml)" "lock tag"
+    imgpkg verify --tar out.tar > /dev/null
+    skopeo inspect --tls-verify=false "docker://$REG_ADDR/x/bundle:v1" > insp.json
+    assert_eq "true" "$(json insp.json "d['Labels']['dev.carvel.imgpkg.bundle']")" "bundle label"
+    # read back and unpacked: the original files
+    skopeo copy -q --src-tls-verify=false "docker://$REG_ADDR/x/bundle:v1" oci:back:v1 > /dev/null
+    umoci unpack --rootless --image back:v1 ub > /dev/null
+    diff -r b ub/rootfs > diff.out 2>&1 || fail "unpacked tree differs: $(cat diff.out)"
+    # without --tty nothing is printed on success; an image (-i) gets an ImagesLock
+    make_files f
+    imgpkg push -i "$REG_ADDR/x/files:v2" -f f --lock-output ilock.yml > quiet.txt
+    [ ! -s quiet.txt ] || fail "output without --tty: $(cat quiet.txt)"
+    assert_eq "ImagesLock" "$(sed -n 's/^kind: //p' ilock.yml)" "ImagesLock kind"
+    assert_contains "$(cat ilock.yml)" \
+        "$REG_ADDR/x/files@$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/x/files:v2")"
+}
+
+# ---------- pushing and copying layouts keeps every digest ----------
+
+test_registry_push_tar_keeps_digests() {
+    make_bundle b
+    head -c 30000 /dev/urandom > b/data.bin
+    imgpkg save -b example.com/team/bundle:v3 -f b --to-tar bundle.tar > /dev/null
+    # --to-repo: the tag is the image's ref.name in the tarball
+    imgpkg push --tar bundle.tar --to-repo "$REG_ADDR/rg-tar/torepo" > /dev/null
+    assert_eq "v3" "$(rg_tags rg-tar/torepo)" "tags after --to-repo"
+    rg_same_image oci-archive:bundle.tar:v3 "docker://$REG_ADDR/rg-tar/torepo:v3"
+    # -b REF: the tag is REF's, and a lock is written
+    imgpkg push --tar bundle.tar -b "$REG_ADDR/rg-tar/named:given" --lock-output lock.yml > /dev/null
+    rg_same_image oci-archive:bundle.tar:v3 "docker://$REG_ADDR/rg-tar/named:given"
+    assert_contains "$(cat lock.yml)" \
+        "$REG_ADDR/rg-tar/named@$(skopeo inspect --format '{{.Digest}}' oci-archive:bundle.tar:v3)"
+    # a plain image with -i, from a layout directory
+    make_files f
+    imgpkg save -i example.com/team/files:v1 -f f --to-oci-layout lay > /dev/null
+    imgpkg push --oci-layout lay -i "$REG_ADDR/rg-tar/image:one" > /dev/null
+    rg_same_image oci:lay:v1 "docker://$REG_ADDR/rg-tar/image:one"
+    # pushing the same thing again is a no-op that succeeds
+    imgpkg push --tar bundle.tar --to-repo "$REG_ADDR/rg-tar/torepo" > /dev/null
+    rg_same_image oci-archive:bundle.tar:v3 "docker://$REG_ADDR/rg-tar/torepo:v3"
+}
+
+test_registry_copy_skopeo_archive_keeps_digests() {
+    umoci init --layout L > /dev/null
+    umoci new --image L:t1 > /dev/null
+    mkdir -p content/etc
+    echo "from umoci" > content/etc/hello.txt
+    head -c 20000 /dev/urandom > content/blob.bin
+    umoci insert --rootless --image L:t1 content/etc /etc > /dev/null
+    umoci insert --rootless --image L:t1 content/blob.bin /blob.bin > /dev/null
+    skopeo copy -q oci:L:t1 oci-archive:f.tar:t1 > /dev/null
+    rg_same_image oci:L:t1 oci-archive:f.tar:t1
+    assert_eq 2 "$(skopeo inspect --raw oci-archive:f.tar:t1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["layers"]))')" "layers"
+    imgpkg copy --tar f.tar --to-repo "$REG_ADDR/rg-copy/app" --lock-output lock.yml > /dev/null
+    assert_eq "t1" "$(rg_tags rg-copy/app)" "tags"
+    rg_same_image oci-archive:f.tar:t1 "docker://$REG_ADDR/rg-copy/app:t1"
+    assert_contains "$(cat lock.yml)" \
+        "$REG_ADDR/rg-copy/app@$(skopeo inspect --format '{{.Digest}}' oci-archive:f.tar:t1)"
+    # the registry's copy unpacks to the same files
+    skopeo copy -q --src-tls-verify=false "docker://$REG_ADDR/rg-copy/app:t1" oci:back:t1 > /dev/null
+    umoci unpack --rootless --image back:t1 ub > /dev/null
+    assert_eq "from umoci" "$(cat ub/rootfs/etc/hello.txt)"
+    cmp content/blob.bin ub/rootfs/blob.bin || fail "blob.bin differs"
+}
+
+# ---------- registries that fail ----------
+
+test_registry_down_fails_quickly() {
+    make_files f
+    port=$(free_port)
+    start=$(date +%s)
+    expect_fail "127\.0\.0\.1:$port.*(onnect|refused)" imgpkg push -i "127.0.0.1:$port/x/app:v1" -f f
+    secs=$(( $(date +%s) - start ))
+    [ "$secs" -lt 10 ] || fail "took ${secs}s to notice a registry that is down"
+    start=$(date +%s)
+    expect_fail "127\.0\.0\.1:$port.*(onnect|refused)" imgpkg push --registry-insecure -i "127.0.0.1:$port/x/app:v1" -f f
+    secs=$(( $(date +%s) - start ))
+    [ "$secs" -lt 10 ] || fail "took ${secs}s to notice a registry that is down (--registry-insecure)"
+}
+
+test_registry_never_answering_times_out() {
+    make_files f
+    port=$(free_port)
+    # accepts every connection, reads, never answers
+    python3 -c '
+import socket, sys, threading, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+held = []
+def hold(c):
+    try:
+        while c.recv(65536):
+            pass
+    except OSError:
+        pass
+    time.sleep(3600)
+while True:
+    c, _ = s.accept()
+    held.append(c)
+    threading.Thread(target=hold, args=(c,), daemon=True).start()
+' "$port" > /dev/null 2>&1 &
+    echo $! >> "$SUITE_TMP/pids"
+    rg_wait_port "$port"
+    start=$(date +%s)
+    expect_fail "127\.0\.0\.1:$port.*(no answer in time|[Tt]ime)" \
+        imgpkg push -i "127.0.0.1:$port/x/app:v1" -f f --registry-response-header-timeout 2s
+    secs=$(( $(date +%s) - start ))
+    [ "$secs" -lt 20 ] || fail "took ${secs}s with --registry-response-header-timeout 2s"
+}
+
+test_registry_failed_push_leaves_no_tag() {
+    mkdir f
+    head -c 60000 /dev/urandom > f/random.bin
+    imgpkg save -i example.com/team/broken:v1 -f f --to-tar good.tar > /dev/null
+    layer=$(skopeo inspect --raw oci-archive:good.tar:v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"])')
+    # the same tarball, one byte of the layer blob flipped
+    python3 - good.tar bad.tar "blobs/sha256/${layer#sha256:}" <<'EOF'
+import io, sys, tarfile
+src, dst, victim = sys.argv[1:4]
+with tarfile.open(src) as t, tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) as o:
+    for m in t.getmembers():
+        data = t.extractfile(m).read() if m.isreg() else None
+        if m.name == victim:
+            b = bytearray(data)
+            b[len(b) // 2] ^= 0x01
+            data = bytes(b)
+        o.addfile(m, io.BytesIO(data) if data is not None else None)
+EOF
+    expect_fail "sha256|digest" imgpkg copy --tar bad.tar --to-repo "$REG_ADDR/rg-broken/app"
+    expect_fail "sha256|digest" imgpkg push --tar bad.tar -i "$REG_ADDR/rg-broken/other:v1"
+    if skopeo inspect --tls-verify=false "docker://$REG_ADDR/rg-broken/app:v1" > insp.out 2>&1; then
+        fail "a tag points at the broken image: $(cat insp.out)"
+    fi
+    if skopeo inspect --tls-verify=false "docker://$REG_ADDR/rg-broken/other:v1" > insp.out 2>&1; then
+        fail "a tag points at the broken image: $(cat insp.out)"
+    fi
+    assert_eq "" "$(rg_tags rg-broken/app)" "tags of the failed push"
+    assert_eq "" "$(rg_tags rg-broken/other)" "tags of the failed push"
+    # the good tarball still goes through, into the same repository
+    imgpkg copy --tar good.tar --to-repo "$REG_ADDR/rg-broken/app" > /dev/null
+    rg_same_image oci-archive:good.tar:v1 "docker://$REG_ADDR/rg-broken/app:v1"
+}
