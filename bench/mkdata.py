@@ -148,7 +148,7 @@ def make_small(root):
         files = ["metadata.yml"] + ["1.%d.0.yml" % v for v in range(4)]
         for name in files:
             rng = Rng("small", n, name)
-            write(os.path.join(base, name), "\n".join(yaml_lines(rng, rng.between(400, 900))) + "\n")
+            write(os.path.join(base, name), "\n".join(yaml_lines(rng, rng.between(300, 700))) + "\n")
     write(os.path.join(root, ".imgpkg", "images.yml"), images_lock(Rng("small", "lock"), 40, "pkgs"))
 
 

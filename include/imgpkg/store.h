@@ -40,6 +40,11 @@ struct ip_store_ops {
                     struct ip_err *err);
     int (*put_manifest)(struct ip_store *s, const struct ip_manifest *m, struct ip_err *err);
     int (*commit)(struct ip_store *s, struct ip_err *err);
+    /* Optional fast path for blobs that are plain files the tool itself wrote:
+     * the source names the file, the destination takes it over (rename). */
+    const char *(*blob_file)(struct ip_store *s, const struct ip_desc *d);
+    int (*adopt_blob_file)(struct ip_store *s, const struct ip_desc *d, const char *path,
+                           struct ip_err *err);
     void (*free)(struct ip_store *s);
 };
 

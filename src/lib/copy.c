@@ -134,6 +134,12 @@ static int copy_blob_once(struct ip_store *src, struct ip_store *dst, const stru
     *skipped = have;
     if (have)
         return 0;
+    /* a layer the builder wrote next to the destination is moved, not copied */
+    if (src->ops->blob_file && dst->ops->adopt_blob_file) {
+        const char *path = src->ops->blob_file(src, d);
+        if (path)
+            return dst->ops->adopt_blob_file(dst, d, path, err);
+    }
     if ((rc = ip_store_open_blob(src, d, &r, err)) < 0)
         return rc;
     cleanup_free char *what = ip_xasprintf("blob %s from %s", d->digest, src->location);

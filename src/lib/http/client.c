@@ -200,7 +200,12 @@ static void setup_handle(struct reg_client *c, CURL *h, const char *url)
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "imgpkg-c/0.1");
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->opts.connect_timeout_s);
+    /* curl's connect phase includes the TLS handshake, which a server that
+     * accepts and never answers stalls: bound it by the response header
+     * timeout too, but not below 10 s (Go's TLS handshake timeout) */
+    long handshake_s = c->opts.response_header_timeout_s < 10 ? 10 : c->opts.response_header_timeout_s;
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
+                     c->opts.connect_timeout_s < handshake_s ? c->opts.connect_timeout_s : handshake_s);
     /* a server that sends nothing for this long is given up on */
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->opts.response_header_timeout_s);

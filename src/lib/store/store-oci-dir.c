@@ -145,6 +145,41 @@ out:
     return rc;
 }
 
+/* Takes over a file the tool wrote itself (a layer it built): renamed into
+ * place when it is on the same file system, else copied. */
+static int dir_adopt_blob_file(struct ip_store *s, const struct ip_desc *d, const char *path,
+                               struct ip_err *err)
+{
+    struct dir_store *ds = (struct dir_store *)s;
+    cleanup_free char *final = blob_path(ds->work, d->digest);
+    struct stat st;
+    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != d->size)
+        return ip_err_set(err, IP_E_IO, "blob %s: '%s' is not what was built", d->digest, path);
+    /* durable before it gets its final name */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return ip_err_sys(err, e, "syncing blob %s", d->digest);
+    }
+    close(fd);
+    if (rename(path, final) == 0) {
+        chmod(final, 0644);
+        return 0;
+    }
+    if (errno != EXDEV)
+        return ip_err_sys(err, errno, "moving blob %s into %s", d->digest, ds->dir);
+    struct ip_reader *r = NULL;
+    int rc = ip_reader_file(path, &r, err);
+    if (rc < 0)
+        return rc;
+    struct ip_reader *v = ip_reader_verify(r, d->digest, d->size, d->digest);
+    rc = dir_put_blob(s, d, v, err);
+    ip_reader_free(v);
+    return rc;
+}
+
 static int dir_put_manifest(struct ip_store *s, const struct ip_manifest *m, struct ip_err *err)
 {
     struct ip_desc d;
@@ -215,6 +250,7 @@ static const struct ip_store_ops dir_ops = {
     .put_blob = dir_put_blob,
     .put_manifest = dir_put_manifest,
     .commit = dir_commit,
+    .adopt_blob_file = dir_adopt_blob_file,
     .free = dir_free,
 };
 

@@ -152,6 +152,12 @@ static int mem_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_r
     return 0;
 }
 
+static const char *mem_blob_file(struct ip_store *s, const struct ip_desc *d)
+{
+    struct mem_blob *b = mem_find((struct mem_store *)s, d->digest);
+    return b && b->path ? b->path : NULL;
+}
+
 static int mem_put_manifest(struct ip_store *s, const struct ip_manifest *m, struct ip_err *err)
 {
     return ip_store_mem_add_manifest(s, m->raw, m->raw_len, m->media_type, NULL, 0, err);
@@ -184,6 +190,7 @@ static const struct ip_store_ops mem_ops = {
     .has_blob = mem_has_blob,
     .put_blob = mem_put_blob,
     .put_manifest = mem_put_manifest,
+    .blob_file = mem_blob_file,
     .free = mem_free,
 };
 
