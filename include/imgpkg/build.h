@@ -22,6 +22,7 @@ struct ip_build_opts {
     enum ip_build_kind kind;
     int compression_level; /* 1..9 */
     const char *tmp_dir;   /* where the layer is written while it is built */
+    bool docker_media_types; /* Docker schema 2 instead of OCI (imgpkg's internal images) */
 };
 
 struct ip_build_result {

@@ -7,7 +7,11 @@
 #include "imgpkg/store.h"
 
 struct ip_copy_item {
+    struct ip_store *src;     /* where this item lives (NULL: ip_copy's src) */
     const char *src_ref;      /* tag or digest in the source store */
+    const char *const *tags;  /* tags to put in a registry destination (none: the
+                               * ref.name annotation, if any) */
+    size_t n_tags;
     struct ip_kv *annotations; /* annotations of the destination entry */
     size_t n_annotations;
     const char *repo_tag;     /* Docker "name:tag", or NULL */
@@ -24,6 +28,10 @@ struct ip_copy_opts {
      * bytes moved (0 when the destination had it) and seconds taken. */
     void (*progress)(void *ctx, const struct ip_desc *d, bool skipped, double seconds);
     void *progress_ctx;
+    /* Non-distributable (foreign) layers are left out unless this is set;
+     * each one left out is reported through `skipped` (may be NULL). */
+    bool include_nondistributable;
+    void (*skipped)(void *ctx, const struct ip_desc *d);
 };
 
 /* The progress callback the commands use: one line per blob on a TTY. */

@@ -22,6 +22,8 @@ struct ip_store_entry {
     const struct ip_manifest *manifest;
     /* For image manifests, their config (for Docker's manifest.json). */
     const char *repo_tag; /* "name:tag" when the image has a name */
+    const char *const *tags; /* tags a registry destination puts (else ref.name) */
+    size_t n_tags;
 };
 
 struct ip_store_ops {
@@ -45,6 +47,10 @@ struct ip_store_ops {
     const char *(*blob_file)(struct ip_store *s, const struct ip_desc *d);
     int (*adopt_blob_file)(struct ip_store *s, const struct ip_desc *d, const char *path,
                            struct ip_err *err);
+    /* Optional: take the blob from another store without moving its bytes (a
+     * registry's cross-repository mount); *done is false when it cannot. */
+    int (*mount_blob)(struct ip_store *s, const struct ip_desc *d, struct ip_store *from,
+                      bool *done, struct ip_err *err);
     void (*free)(struct ip_store *s);
 };
 
@@ -87,8 +93,23 @@ int ip_store_mem_add_manifest(struct ip_store *s, const char *raw, size_t len,
  * first and refuses a directory that is neither empty nor a valid layout. */
 int ip_store_oci_dir_open(const char *dir, bool writable, struct ip_store **out,
                           struct ip_err *err);
+/* A layout written in place (created if missing), for staging: blobs that a
+ * killed run already wrote stay and are found again. */
+int ip_store_oci_dir_open_in_place(const char *dir, struct ip_store **out, struct ip_err *err);
 /* OCI image layout as one tar file (read), or a new one written atomically. */
 int ip_store_oci_tar_open(const char *path, struct ip_store **out, struct ip_err *err);
 int ip_store_oci_tar_create(const char *path, struct ip_store **out, struct ip_err *err);
+
+/* The tarball Go imgpkg's `copy --to-tar` writes (read only): manifest.json, a
+ * JSON array of image and index descriptors holding the raw manifests and
+ * configs, and a "sha256-<hex>.tar.gz" member per layer.  Entries carry their
+ * Tag as ref.name, their OrigRef (or first Ref) as
+ * dev.carvel.imgpkg.copy.original-ref, and dev.carvel.imgpkg.copy.root-bundle
+ * when labelled so.  Every digest is checked when the store is opened. */
+int ip_store_imgpkg_tar_open(const char *path, struct ip_store **out, struct ip_err *err);
+/* True for a tar with a manifest.json that is such an array and no oci-layout. */
+bool ip_tar_is_imgpkg_legacy(const char *path);
+/* True for a tar holding a regular file `name` (e.g. "oci-layout"). */
+bool ip_tar_has_member(const char *path, const char *name);
 
 #endif

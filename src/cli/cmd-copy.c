@@ -1,91 +1,264 @@
-/* cmd-copy.c - imgpkg copy: an OCI image layout tarball (ours, skopeo's, any
- * OCI tool's) into a registry repository, every digest kept. */
+/* cmd-copy.c - imgpkg copy: a bundle with every image it references, or an
+ * image, from a registry or a tarball to a tarball, a layout directory or a
+ * repository (relocation with imgpkg's tags and image-locations records). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "imgpkg/airgap.h"
+#include "imgpkg/lock.h"
 #include "util/banned.h"
 
 static const struct command copy_cmd = {
     "copy", "Copy a bundle or image from one location to another",
-    "imgpkg copy --tar FILE --to-repo REPO [--lock-output FILE] [flags]", cmd_copy};
+    "imgpkg copy (-b REF | -i REF | --lock FILE | --tar FILE) (--to-tar FILE | --to-oci-layout DIR "
+    "| --to-repo REPO) [flags]",
+    cmd_copy};
+
+struct copy_opts {
+    char *bundle, *image, *lock, *tar, *oci_tar;
+    char *to_repo, *to_tar, *to_layout, *lock_output;
+    bool include_nd, cosign, resume, repo_based_tags;
+};
+
+static void log_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    ui_line("copy | %s", line);
+}
+
+static void warn_skipped(void *ctx, const struct ip_desc *d)
+{
+    (void)ctx;
+    fprintf(stderr,
+            "imgpkg: Warning: Skipped the followings layer(s) due to it being non-distributable. "
+            "If you would like to include non-distributable layers, use the "
+            "--include-non-distributable-layers flag: %s\n",
+            d->digest);
+}
+
+/* Reads --lock: a BundleLock gives the bundle's pinned reference and tag. */
+static int ref_from_lock(const char *path, char **ref, struct ip_err *err)
+{
+    struct ip_buf b = IP_BUF_INIT;
+    int rc = ip_read_file(path, 16u << 20, &b, err);
+    if (rc < 0)
+        return ip_err_wrap(err, "--lock");
+    /* minimal reading: "image:" and "tag:" under "bundle:" */
+    const char *bundle = strstr(b.data ? b.data : "", "kind: BundleLock");
+    const char *img = strstr(b.data ? b.data : "", "image:");
+    if (!bundle || !img) {
+        ip_buf_release(&b);
+        return ip_err_set(err, IP_E_UNSUPPORTED,
+                          "--lock '%s': only a BundleLock is supported as a copy source", path);
+    }
+    img += 6;
+    while (*img == ' ')
+        img++;
+    size_t n = strcspn(img, " \r\n");
+    *ref = ip_xstrndup(img, n);
+    ip_buf_release(&b);
+    return 0;
+}
+
+static int write_lock_output(const struct copy_opts *o, const struct ip_graph *g,
+                             struct ip_store *dst, struct ip_err *err)
+{
+    const struct ip_graph_node *root = &g->nodes[0];
+    cleanup_free char *image = ip_xasprintf("%s@%s", dst->location, root->digest);
+    if (root->is_bundle)
+        return ip_bundle_lock_write(o->lock_output, image, root->tag, err);
+    struct ip_lock_image li = {.image = image};
+    struct ip_images_lock l = {.images = &li, .n_images = 1};
+    return ip_images_lock_write(o->lock_output, &l, err);
+}
+
+/* Copy to a tarball through a staging layout beside it: blobs land there
+ * verified and survive an interrupted run (--resume picks them up); the
+ * tarball is written from it in one pass, then the staging is removed. */
+static int copy_to_tar(const struct copy_opts *o, const struct ip_graph *g,
+                       const struct ip_copy_opts *co, struct ip_err *err)
+{
+    cleanup_free char *dir = ip_dirname(o->to_tar);
+    cleanup_free char *base = ip_basename(o->to_tar);
+    cleanup_free char *staging = ip_xasprintf("%s/.%s.imgpkg-partial", dir, base);
+    struct ip_store *stage = NULL, *tar = NULL;
+    struct ip_graph g2 = {0};
+    struct stat st;
+    int rc;
+
+    if (stat(o->to_tar, &st) == 0 && S_ISDIR(st.st_mode))
+        return ip_err_set(err, IP_E_EXISTS, "'%s' is a directory, expected a tarball path",
+                          o->to_tar);
+    /* refuse early when the tarball cannot be written */
+    if ((rc = ip_store_oci_tar_create(o->to_tar, &tar, err)) < 0)
+        return rc;
+    if (!o->resume && ip_is_dir(staging))
+        ip_remove_tree(staging);
+    if ((rc = ip_store_oci_dir_open_in_place(staging, &stage, err)) < 0)
+        goto out;
+    if ((rc = ip_graph_to_layout(g, stage, co, err)) < 0) {
+        ip_err_wrap(err, "copying to '%s' (what was fetched is kept; rerun with --resume)",
+                    o->to_tar);
+        goto out;
+    }
+    g2 = *g;
+    g2.nodes = ip_xcalloc(g->n ? g->n : 1, sizeof(*g2.nodes));
+    memcpy(g2.nodes, g->nodes, g->n * sizeof(*g2.nodes));
+    for (size_t i = 0; i < g2.n; i++)
+        g2.nodes[i].src = stage;
+    struct ip_copy_opts local = *co;
+    local.progress = NULL;
+    local.include_nondistributable = true; /* already filtered */
+    local.skipped = NULL;
+    if ((rc = ip_graph_to_layout(&g2, tar, &local, err)) < 0)
+        goto out;
+    ip_store_free(stage);
+    stage = NULL;
+    ip_remove_tree(staging);
+out:
+    free(g2.nodes);
+    ip_store_free(stage);
+    ip_store_free(tar);
+    return rc;
+}
+
+static int do_copy(struct copy_opts *o, struct registry_flags *rf, struct ip_err *err)
+{
+    struct ip_registry_opts ro;
+    struct ip_source_set *set = NULL;
+    struct ip_store *src = NULL, *dst = NULL;
+    struct ip_graph g = {0};
+    cleanup_free char *lock_ref = NULL;
+    int rc;
+
+    if ((rc = registry_flags_opts(rf, &ro, err)) < 0)
+        return rc;
+    if (o->tar && o->oci_tar)
+        return ip_err_set(err, IP_E_USAGE, "Expected only one of --tar and --oci-tar");
+    if (o->oci_tar) {
+        o->tar = o->oci_tar;
+        o->oci_tar = NULL;
+    }
+    if (!!o->tar + !!o->bundle + !!o->image + !!o->lock != 1)
+        return ip_err_set(err, IP_E_USAGE,
+                          "Expected either --lock, --bundle (-b), --image (-i), or --tar as a source");
+    if (!!o->to_repo + !!o->to_tar + !!o->to_layout != 1)
+        return ip_err_set(err, IP_E_USAGE, "Expected either --to-tar or --to-repo");
+    if (o->tar && (o->to_tar || o->to_layout))
+        return ip_err_set(err, IP_E_USAGE,
+                          "Cannot use tar source (--tar) with tar destination (--to-tar)");
+    if (o->lock_output && !o->to_repo)
+        return ip_err_set(err, IP_E_USAGE, "Cannot output lock file with tar destination");
+    if (o->resume && !o->to_tar)
+        return ip_err_set(err, IP_E_USAGE, "Flag --resume can only be used when copying to tar");
+
+    struct ip_graph_opts go = {.kind = o->bundle ? IP_ROOT_BUNDLE
+                                       : o->image ? IP_ROOT_IMAGE
+                                                  : IP_ROOT_ANY,
+                               .cosign_signatures = o->cosign,
+                               .log = log_line};
+    set = ip_source_set_new(&ro);
+    if (o->tar) {
+        /* never contacts the source registry: everything comes from the tarball */
+        if ((rc = open_layout_source(o->tar, NULL, &src, err)) < 0)
+            goto out;
+        if ((rc = ip_graph_from_layout(src, &go, &g, err)) < 0)
+            goto out;
+    } else {
+        const char *ref = o->bundle ? o->bundle : o->image;
+        if (o->lock) {
+            if ((rc = ref_from_lock(o->lock, &lock_ref, err)) < 0)
+                goto out;
+            ref = lock_ref;
+            go.kind = IP_ROOT_BUNDLE;
+        }
+        if ((rc = ip_graph_from_registry(set, ref, &go, &g, err)) < 0)
+            goto out;
+    }
+    ui_line("copy | exporting %zu images...", g.n);
+
+    struct ip_copy_opts co = {.concurrency = rf->concurrency, .retries = 3,
+                              .progress = ui_is_tty() ? ip_copy_progress_lines : NULL,
+                              .include_nondistributable = o->include_nd,
+                              .skipped = warn_skipped};
+    if (o->to_tar) {
+        rc = copy_to_tar(o, &g, &co, err);
+    } else if (o->to_layout) {
+        if ((rc = ip_store_oci_dir_open(o->to_layout, true, &dst, err)) == 0)
+            rc = ip_graph_to_layout(&g, dst, &co, err);
+    } else {
+        struct ip_ref repo;
+        memset(&repo, 0, sizeof(repo));
+        if ((rc = ip_repo_parse(o->to_repo, &repo, err)) < 0) {
+            ip_err_wrap(err, "--to-repo");
+            goto out;
+        }
+        rc = ip_store_registry_open(&repo, &ro, &dst, err);
+        ip_ref_release(&repo);
+        if (rc < 0)
+            goto out;
+        const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        struct ip_relocate_opts rel = {.repo_based_tags = o->repo_based_tags, .tmp_dir = tmp};
+        if ((rc = ip_graph_to_repo(&g, dst, &co, &rel, err)) < 0)
+            goto out;
+        ui_line("copy | done uploading images");
+        ui_line("Pushed '%s@%s'", dst->location, g.nodes[0].digest);
+        if (o->lock_output)
+            rc = write_lock_output(o, &g, dst, err);
+    }
+    if (rc == 0)
+        ui_line("copy | exported %zu images", g.n);
+out:
+    ip_graph_release(&g);
+    ip_store_free(dst);
+    ip_store_free(src);
+    ip_source_set_free(set);
+    return rc;
+}
 
 int cmd_copy(int argc, char **argv, struct ip_err *err)
 {
     struct registry_flags rf;
-    struct ip_registry_opts ro;
-    char *tar = NULL, *oci_tar = NULL, *to_repo = NULL, *to_tar = NULL, *lock_output = NULL,
-         *bundle = NULL, *image = NULL, *lock = NULL;
-    bool include_nd = false, cosign = false;
-    struct flag flags[32];
+    struct copy_opts o;
+    struct flag flags[40];
     size_t nf = 0;
     int rc;
 
+    memset(&o, 0, sizeof(o));
     registry_flags_init(&rf);
-    flags[nf++] = (struct flag){"bundle", 'b', FLAG_STRING, &bundle, "Set bundle reference for copying", false};
-    flags[nf++] = (struct flag){"image", 'i', FLAG_STRING, &image, "Set image reference for copying", false};
-    flags[nf++] = (struct flag){"lock", 0, FLAG_STRING, &lock, "BundleLock or ImagesLock of bundle or images for copying", false};
-    flags[nf++] = (struct flag){"tar", 0, FLAG_STRING, &tar, "Path to a tarball to copy from", false};
-    flags[nf++] = (struct flag){"oci-tar", 0, FLAG_STRING, &oci_tar, "Same as --tar", false};
-    flags[nf++] = (struct flag){"to-repo", 0, FLAG_STRING, &to_repo, "Location to upload assets", false};
-    flags[nf++] = (struct flag){"to-tar", 0, FLAG_STRING, &to_tar, "Location to write a tarball", false};
-    flags[nf++] = (struct flag){"lock-output", 0, FLAG_STRING, &lock_output, "Location to output the generated lock file", false};
-    flags[nf++] = (struct flag){"include-non-distributable-layers", 0, FLAG_BOOL, &include_nd, "Include non-distributable layers", false};
-    flags[nf++] = (struct flag){"cosign-signatures", 0, FLAG_BOOL, &cosign, "Find and copy cosign signatures for images", false};
+    flags[nf++] = (struct flag){"bundle", 'b', FLAG_STRING, &o.bundle, "Set bundle reference for copying", false};
+    flags[nf++] = (struct flag){"image", 'i', FLAG_STRING, &o.image, "Set image reference for copying", false};
+    flags[nf++] = (struct flag){"lock", 0, FLAG_STRING, &o.lock, "BundleLock of the bundle to copy", false};
+    flags[nf++] = (struct flag){"tar", 0, FLAG_STRING, &o.tar, "Path to tar file which contains assets to be copied to a registry", false};
+    flags[nf++] = (struct flag){"oci-tar", 0, FLAG_STRING, &o.oci_tar, "Same as --tar", false};
+    flags[nf++] = (struct flag){"to-repo", 0, FLAG_STRING, &o.to_repo, "Location to upload assets", false};
+    flags[nf++] = (struct flag){"to-tar", 0, FLAG_STRING, &o.to_tar, "Location to write a tar file containing assets (an OCI image layout)", false};
+    flags[nf++] = (struct flag){"to-oci-layout", 0, FLAG_STRING, &o.to_layout, "Location to write an OCI image layout directory", false};
+    flags[nf++] = (struct flag){"lock-output", 0, FLAG_STRING, &o.lock_output, "Location to output the generated lock file", false};
+    flags[nf++] = (struct flag){"include-non-distributable-layers", 0, FLAG_BOOL, &o.include_nd, "Include non-distributable layers when copying an image/bundle", false};
+    flags[nf++] = (struct flag){"cosign-signatures", 0, FLAG_BOOL, &o.cosign, "Find and copy cosign signatures for images", false};
+    flags[nf++] = (struct flag){"resume", 0, FLAG_BOOL, &o.resume, "Resume an interrupted copy to tar without fetching again what it already has", false};
+    flags[nf++] = (struct flag){"repo-based-tags", 0, FLAG_BOOL, &o.repo_based_tags, "Allow imgpkg to use repository-based tags for convenience", false};
     nf = registry_flags_add(flags, nf, &rf);
     flags[nf] = (struct flag){NULL, 0, 0, NULL, NULL, false};
 
     rc = cli_parse(&copy_cmd, flags, argc, argv, err);
-    if (rc < 0)
-        goto out;
-    if (g_cli.help) {
+    if (rc == 0 && g_cli.help)
         cli_print_help(&copy_cmd, flags);
-        goto out;
-    }
-    if ((rc = registry_flags_opts(&rf, &ro, err)) < 0)
-        goto out;
-    if (tar && oci_tar) {
-        rc = ip_err_set(err, IP_E_USAGE, "Expected only one of --tar and --oci-tar");
-        goto out;
-    }
-    if (oci_tar) {
-        tar = oci_tar;
-        oci_tar = NULL;
-    }
-    if (!!tar + !!bundle + !!image + !!lock != 1) {
-        rc = ip_err_set(err, IP_E_USAGE,
-                        "Expected either --lock, --bundle (-b), --image (-i), or --tar as a source");
-        goto out;
-    }
-    if (!to_repo == !to_tar) {
-        rc = ip_err_set(err, IP_E_USAGE, "Expected either --to-tar or --to-repo");
-        goto out;
-    }
-    if (tar && to_tar) {
-        rc = ip_err_set(err, IP_E_USAGE, "Cannot use tar source (--tar) with tar destination (--to-tar)");
-        goto out;
-    }
-    if (!tar) {
-        rc = ip_err_set(err, IP_E_UNSUPPORTED, "copy from a registry is not supported by this version; "
-                        "use --tar FILE --to-repo REPO");
-        goto out;
-    }
-    struct ip_store *src = NULL;
-    if ((rc = open_layout_source(tar, NULL, &src, err)) < 0)
-        goto out;
-    struct publish_opts po = {.to_repo = to_repo, .lock_output = lock_output, .registry = &ro,
-                              .concurrency = rf.concurrency};
-    rc = publish_layout(src, &po, err);
-    ip_store_free(src);
-out:
+    else if (rc == 0)
+        rc = do_copy(&o, &rf, err);
     registry_flags_release(&rf);
-    free(tar);
-    free(oci_tar);
-    free(to_repo);
-    free(to_tar);
-    free(lock_output);
-    free(bundle);
-    free(image);
-    free(lock);
+    free(o.bundle);
+    free(o.image);
+    free(o.lock);
+    free(o.tar);
+    free(o.oci_tar);
+    free(o.to_repo);
+    free(o.to_tar);
+    free(o.to_layout);
+    free(o.lock_output);
     return rc;
 }

@@ -3,6 +3,7 @@
  * layout (tarball or directory, made by us or any OCI tool) to a registry. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "imgpkg/build.h"
@@ -16,11 +17,19 @@ static const struct command push_cmd = {
     "  imgpkg push (--tar FILE | --oci-layout DIR) (--to-repo REPO | -b REF | -i REF) [flags]",
     cmd_push};
 
+/* A tarball is told by its content: an OCI image layout (oci-layout member) or
+ * Go imgpkg's own format (manifest.json array of image descriptors). */
 int open_layout_source(const char *tar, const char *dir, struct ip_store **out, struct ip_err *err)
 {
-    if (tar)
-        return ip_store_oci_tar_open(tar, out, err);
-    return ip_store_oci_dir_open(dir, false, out, err);
+    struct stat st;
+    if (!tar)
+        return ip_store_oci_dir_open(dir, false, out, err);
+    if (stat(tar, &st) < 0 || !S_ISREG(st.st_mode) || ip_tar_has_member(tar, "oci-layout"))
+        return ip_store_oci_tar_open(tar, out, err); /* reports a missing file too */
+    if (ip_tar_is_imgpkg_legacy(tar))
+        return ip_store_imgpkg_tar_open(tar, out, err);
+    return ip_err_set(err, IP_E_INPUT,
+                      "'%s' is neither an OCI image layout tarball nor an imgpkg tarball", tar);
 }
 
 static int push_files(struct build_flags *bf, const char *to_oci_tar, const char *lock_output,

@@ -17,7 +17,11 @@ struct plan {
     struct ip_manifest **manifests; /* children first, unique */
     size_t n_manifests, cap_manifests;
     struct ip_desc *blobs; /* unique */
+    struct ip_store **blob_src; /* where each blob is read from */
     size_t n_blobs, cap_blobs;
+    bool include_foreign;
+    struct ip_desc *skipped; /* non-distributable layers left out */
+    size_t n_skipped, cap_skipped;
 };
 
 static bool plan_has_manifest(const struct plan *p, const char *digest)
@@ -28,13 +32,30 @@ static bool plan_has_manifest(const struct plan *p, const char *digest)
     return false;
 }
 
-static void plan_add_blob(struct plan *p, const struct ip_desc *d)
+static void plan_add_blob(struct plan *p, struct ip_store *src, const struct ip_desc *d)
 {
     for (size_t i = 0; i < p->n_blobs; i++)
         if (!strcmp(p->blobs[i].digest, d->digest))
             return;
+    size_t cap = p->cap_blobs;
     IP_GROW(p->blobs, p->cap_blobs, p->n_blobs + 1);
+    if (cap != p->cap_blobs)
+        p->blob_src = ip_xrealloc(p->blob_src, p->cap_blobs * sizeof(*p->blob_src));
+    p->blob_src[p->n_blobs] = src;
     ip_desc_copy(&p->blobs[p->n_blobs++], d);
+}
+
+static void plan_add_layer(struct plan *p, struct ip_store *src, const struct ip_desc *d)
+{
+    if (ip_media_type_is_foreign(d->media_type) && !p->include_foreign) {
+        for (size_t i = 0; i < p->n_skipped; i++)
+            if (!strcmp(p->skipped[i].digest, d->digest))
+                return;
+        IP_GROW(p->skipped, p->cap_skipped, p->n_skipped + 1);
+        ip_desc_copy(&p->skipped[p->n_skipped++], d);
+        return;
+    }
+    plan_add_blob(p, src, d);
 }
 
 static void plan_release(struct plan *p)
@@ -43,6 +64,8 @@ static void plan_release(struct plan *p)
         ip_manifest_free(p->manifests[i]);
     free(p->manifests);
     ip_descs_free(p->blobs, p->n_blobs);
+    free(p->blob_src);
+    ip_descs_free(p->skipped, p->n_skipped);
 }
 
 /* Adds m (owned) and everything below it; `path` holds the digests of the
@@ -82,7 +105,7 @@ static int plan_add(struct ip_store *src, struct plan *p, struct ip_manifest *m,
                 continue;
             if (!ip_media_type_is_index(c->media_type) && !ip_media_type_is_manifest(c->media_type)) {
                 /* an artifact that is not an image: copy it as a blob */
-                plan_add_blob(p, c);
+                plan_add_blob(p, src, c);
                 continue;
             }
             if ((rc = ip_store_get_manifest(src, c->digest, &child, err)) < 0) {
@@ -103,8 +126,8 @@ static int plan_add(struct ip_store *src, struct plan *p, struct ip_manifest *m,
         }
     } else {
         for (size_t i = 0; i < m->n_layers; i++)
-            plan_add_blob(p, &m->layers[i]);
-        plan_add_blob(p, &m->config);
+            plan_add_layer(p, src, &m->layers[i]);
+        plan_add_blob(p, src, &m->config);
     }
     if (plan_has_manifest(p, m->digest)) {
         ip_manifest_free(m);
@@ -134,6 +157,14 @@ static int copy_blob_once(struct ip_store *src, struct ip_store *dst, const stru
     *skipped = have;
     if (have)
         return 0;
+    /* a registry can take the blob from another repository it holds */
+    if (dst->ops->mount_blob) {
+        bool mounted = false;
+        if ((rc = dst->ops->mount_blob(dst, d, src, &mounted, err)) < 0)
+            return rc;
+        if (mounted)
+            return 0;
+    }
     /* a layer the builder wrote next to the destination is moved, not copied */
     if (src->ops->blob_file && dst->ops->adopt_blob_file) {
         const char *path = src->ops->blob_file(src, d);
@@ -218,7 +249,8 @@ static void *worker(void *arg)
         i = p->next++;
         pthread_mutex_unlock(&p->mu);
         ip_err_clear(&err);
-        if (copy_blob(p->src, p->dst, &p->plan->blobs[i], p->retries, p->opts, &err) < 0) {
+        if (copy_blob(p->plan->blob_src[i], p->dst, &p->plan->blobs[i], p->retries, p->opts,
+                      &err) < 0) {
             pthread_mutex_lock(&p->mu);
             if (!p->failed) {
                 p->failed = true;
@@ -244,13 +276,16 @@ static int copy_blobs(struct ip_store *src, struct ip_store *dst, const struct p
         n = 1;
     if (n > 64)
         n = 64;
-    if (!src->parallel_read || !dst->parallel_write)
+    if (!dst->parallel_write)
         n = 1;
+    for (size_t i = 0; i < plan->n_blobs; i++)
+        if (!plan->blob_src[i]->parallel_read)
+            n = 1;
     if ((size_t)n > plan->n_blobs)
         n = (int)plan->n_blobs;
     if (n <= 1) {
         for (size_t i = 0; i < plan->n_blobs; i++) {
-            int rc = copy_blob(src, dst, &plan->blobs[i], retries, opts, err);
+            int rc = copy_blob(plan->blob_src[i], dst, &plan->blobs[i], retries, opts, err);
             if (rc < 0)
                 return rc;
         }
@@ -287,10 +322,18 @@ int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_ite
     int rc = 0;
 
     memset(&p, 0, sizeof(p));
+    p.include_foreign = opts && opts->include_nondistributable;
     for (size_t i = 0; i < n; i++) {
+        struct ip_store *isrc = items[i].src ? items[i].src : src;
         struct ip_manifest *m;
-        if ((rc = ip_store_get_manifest(src, items[i].src_ref, &m, err)) < 0)
+        if ((rc = ip_store_get_manifest(isrc, items[i].src_ref, &m, err)) < 0)
             goto out;
+        if (ip_digest_valid(items[i].src_ref) && strcmp(m->digest, items[i].src_ref) != 0) {
+            rc = ip_err_set(err, IP_E_DIGEST, "manifest %s from %s has digest %s",
+                            items[i].src_ref, isrc->location, m->digest);
+            ip_manifest_free(m);
+            goto out;
+        }
         memcpy(results[i].digest, m->digest, IP_DIGEST_SIZE);
         struct ip_desc *d = &entries[i].desc;
         d->media_type = ip_xstrdup(m->media_type);
@@ -299,11 +342,17 @@ int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_ite
         for (size_t j = 0; j < items[i].n_annotations; j++)
             ip_desc_set_annotation(d, items[i].annotations[j].key, items[i].annotations[j].val);
         entries[i].repo_tag = items[i].repo_tag;
-        if ((rc = plan_add(src, &p, m, path, 0, err)) < 0)
+        entries[i].tags = items[i].tags;
+        entries[i].n_tags = items[i].n_tags;
+        if ((rc = plan_add(isrc, &p, m, path, 0, err)) < 0)
             goto out;
     }
     for (size_t i = 0; i < n; i++)
         entries[i].manifest = plan_find(&p, entries[i].desc.digest);
+    if (p.n_skipped && opts && opts->skipped) {
+        for (size_t i = 0; i < p.n_skipped; i++)
+            opts->skipped(opts->progress_ctx, &p.skipped[i]);
+    }
     if ((rc = ip_store_begin(dst, entries, n, err)) < 0)
         goto out;
     if ((rc = copy_blobs(src, dst, &p, opts, err)) < 0)

@@ -69,7 +69,7 @@ static int copy_one(struct ip_store *src, struct ip_store *dst, const char *src_
 {
     struct ip_kv ann[2] = {{(char *)IP_ANN_REF_NAME, (char *)tag},
                            {(char *)IP_ANN_CONTAINERD_NAME, (char *)CNAME}};
-    struct ip_copy_item item = {src_ref, ann, 2, "app:v1"};
+    struct ip_copy_item item = {.src_ref = src_ref, .annotations = ann, .n_annotations = 2, .repo_tag = "app:v1"};
     struct ip_copy_result res;
     ip_err_clear(err);
     memset(&res, 0, sizeof(res));

@@ -62,7 +62,7 @@ static void layout_make(struct layout *l)
     ck_assert_msg(ip_build(&o, &r, &err) == 0, "%s", err.msg);
     ck_assert_msg(ip_store_oci_dir_open(l->dir, true, &dst, &err) == 0, "%s", err.msg);
     struct ip_kv ann = {(char *)IP_ANN_REF_NAME, (char *)"v1"};
-    struct ip_copy_item item = {r.manifest_digest, &ann, 1, NULL};
+    struct ip_copy_item item = {.src_ref = r.manifest_digest, .annotations = &ann, .n_annotations = 1};
     struct ip_copy_result res;
     ck_assert_msg(ip_copy(r.store, dst, &item, 1, NULL, &res, &err) == 0, "%s", err.msg);
     ip_store_free(dst);
@@ -241,7 +241,7 @@ static void save_image(const char *dir, const void *layer, size_t layer_len, con
     char digest[IP_DIGEST_SIZE];
     ip_sha256_of(man, strlen(man), digest);
     struct ip_kv ann = {(char *)IP_ANN_REF_NAME, (char *)"x"};
-    struct ip_copy_item item = {digest, &ann, 1, NULL};
+    struct ip_copy_item item = {.src_ref = digest, .annotations = &ann, .n_annotations = 1};
     struct ip_copy_result res;
     ck_assert_int_eq(ip_store_oci_dir_open(dir, true, &dst, &err), 0);
     ck_assert_msg(ip_copy(src, dst, &item, 1, NULL, &res, &err) == 0, "%s", err.msg);
@@ -316,7 +316,7 @@ START_TEST(tarball_verified_too)
     ck_assert_int_eq(ip_store_oci_dir_open(l.dir, false, &src, &err), 0);
     ck_assert_int_eq(ip_store_oci_tar_create(tar, &dst, &err), 0);
     struct ip_kv ann = {(char *)IP_ANN_REF_NAME, (char *)"v1"};
-    struct ip_copy_item item = {"v1", &ann, 1, NULL};
+    struct ip_copy_item item = {.src_ref = "v1", .annotations = &ann, .n_annotations = 1};
     struct ip_copy_result res;
     ck_assert_msg(ip_copy(src, dst, &item, 1, NULL, &res, &err) == 0, "%s", err.msg);
     ip_store_free(dst);

@@ -117,14 +117,14 @@ static void gen_config(const struct ip_build_opts *o, bool bundle, const char *d
     free(labels);
 }
 
-static void gen_manifest(const struct ip_desc *config, const struct ip_desc *layer,
+static void gen_manifest(const struct ip_desc *config, const struct ip_desc *layer, bool docker,
                          struct ip_buf *out)
 {
     yajl_gen g = ip_json_gen_new();
     yajl_gen_map_open(g);
     ip_json_str(g, "schemaVersion");
     ip_json_int(g, 2);
-    ip_json_kv(g, "mediaType", IP_MT_OCI_MANIFEST);
+    ip_json_kv(g, "mediaType", docker ? IP_MT_DOCKER_MANIFEST : IP_MT_OCI_MANIFEST);
     ip_json_str(g, "config");
     ip_desc_gen(g, config);
     ip_json_str(g, "layers");
@@ -192,18 +192,20 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
         goto out;
 
     gen_config(o, r.is_bundle, li.diff_id, &config);
-    cdesc.media_type = ip_xstrdup(IP_MT_OCI_CONFIG);
+    cdesc.media_type = ip_xstrdup(o->docker_media_types ? IP_MT_DOCKER_CONFIG : IP_MT_OCI_CONFIG);
     ip_sha256_of(config.data, config.len, cdesc.digest);
     cdesc.size = (int64_t)config.len;
-    ldesc.media_type = ip_xstrdup(IP_MT_OCI_LAYER_GZIP);
+    ldesc.media_type = ip_xstrdup(o->docker_media_types ? IP_MT_DOCKER_LAYER : IP_MT_OCI_LAYER_GZIP);
     memcpy(ldesc.digest, li.digest, IP_DIGEST_SIZE);
     ldesc.size = li.size;
-    gen_manifest(&cdesc, &ldesc, &manifest);
+    gen_manifest(&cdesc, &ldesc, o->docker_media_types, &manifest);
 
     r.store = ip_store_mem_new();
     ip_store_mem_add_file_blob(r.store, &ldesc, r.layer_path);
     ip_store_mem_add_blob(r.store, &cdesc, config.data);
-    if ((rc = ip_store_mem_add_manifest(r.store, manifest.data, manifest.len, IP_MT_OCI_MANIFEST,
+    if ((rc = ip_store_mem_add_manifest(r.store, manifest.data, manifest.len,
+                                        o->docker_media_types ? IP_MT_DOCKER_MANIFEST
+                                                              : IP_MT_OCI_MANIFEST,
                                         NULL, 0, err)) < 0)
         goto out;
     ip_sha256_of(manifest.data, manifest.len, r.manifest_digest);

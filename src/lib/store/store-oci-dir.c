@@ -366,3 +366,25 @@ fail:
     dir_free(&ds->base);
     return rc;
 }
+
+int ip_store_oci_dir_open_in_place(const char *dir, struct ip_store **out, struct ip_err *err)
+{
+    cleanup_free char *lp = ip_path_join(dir, "oci-layout");
+    cleanup_free char *ip = ip_path_join(dir, "index.json");
+    cleanup_free char *blobs = ip_xasprintf("%s/blobs/sha256", dir);
+    int rc;
+    if ((rc = ip_mkdirs(blobs, err)) < 0)
+        return rc;
+    if (access(lp, F_OK) < 0 &&
+        (rc = ip_write_file_atomic(lp, IP_OCI_LAYOUT_CONTENT, strlen(IP_OCI_LAYOUT_CONTENT), 0644,
+                                   err)) < 0)
+        return rc;
+    if (access(ip, F_OK) < 0) {
+        static const char empty[] =
+            "{\"schemaVersion\":2,\"mediaType\":\"" IP_MT_OCI_INDEX "\",\"manifests\":[]}";
+        if ((rc = ip_write_file_atomic(ip, empty, strlen(empty), 0644, err)) < 0)
+            return rc;
+    }
+    /* an existing (possibly partial) layout: opened for writing in place */
+    return ip_store_oci_dir_open(dir, true, out, err);
+}

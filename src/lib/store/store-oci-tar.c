@@ -7,7 +7,7 @@
  * before the blobs; blobs then stream straight into the tar.
  *
  * Reading: one pass over the headers records where each entry starts; a blob is
- * then read by starting libarchive at that entry's header. */
+ * then read by starting libarchive at that entry's header (tar-index.c). */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -18,22 +18,14 @@
 
 #include "imgpkg/store.h"
 #include "store/layout.h"
+#include "store/tar-index.h"
 #include "util/banned.h"
-
-#define MAX_TAR_ENTRIES 1000000
-
-struct tar_member {
-    char *name;
-    int64_t header_pos;
-    int64_t size;
-};
 
 struct tar_store {
     struct ip_store base;
     char *path;
     /* reading */
-    struct tar_member *members;
-    size_t n_members, cap_members;
+    struct ip_tar_index tar;
     struct ip_index_doc index;
     /* writing */
     char *tmp_path;
@@ -48,136 +40,14 @@ struct tar_store {
 
 /* ---------- reading ---------- */
 
-static const char *norm_name(const char *n)
-{
-    while (n[0] == '.' && n[1] == '/')
-        n += 2;
-    while (n[0] == '/')
-        n++;
-    return n;
-}
-
-static const struct tar_member *find_member(const struct tar_store *ts, const char *name)
-{
-    for (size_t i = 0; i < ts->n_members; i++)
-        if (!strcmp(ts->members[i].name, name))
-            return &ts->members[i];
-    return NULL;
-}
-
-struct tar_blob_reader {
-    struct ip_reader base;
-    struct archive *a;
-    int fd;
-};
-
-static ssize_t tbr_read(struct ip_reader *r, void *buf, size_t n, struct ip_err *err)
-{
-    struct tar_blob_reader *t = (struct tar_blob_reader *)r;
-    la_ssize_t k = archive_read_data(t->a, buf, n);
-    if (k < 0)
-        return ip_err_set(err, IP_E_FORMAT, "reading tarball: %s", archive_error_string(t->a));
-    return (ssize_t)k;
-}
-
-static void tbr_free(struct ip_reader *r)
-{
-    struct tar_blob_reader *t = (struct tar_blob_reader *)r;
-    if (t->a)
-        archive_read_free(t->a);
-    if (t->fd >= 0)
-        close(t->fd);
-    free(t);
-}
-
-static int open_member(struct tar_store *ts, const struct tar_member *m, struct ip_reader **out,
-                       struct ip_err *err)
-{
-    struct tar_blob_reader *t = ip_xcalloc(1, sizeof(*t));
-    struct archive_entry *ae;
-    t->base.read = tbr_read;
-    t->base.free = tbr_free;
-    t->fd = open(ts->path, O_RDONLY | O_CLOEXEC);
-    if (t->fd < 0) {
-        int e = errno;
-        tbr_free(&t->base);
-        return ip_err_sys(err, e, "opening '%s'", ts->path);
-    }
-    if (lseek(t->fd, (off_t)m->header_pos, SEEK_SET) < 0) {
-        int e = errno;
-        tbr_free(&t->base);
-        return ip_err_sys(err, e, "reading '%s'", ts->path);
-    }
-    t->a = archive_read_new();
-    archive_read_support_format_tar(t->a);
-    if (archive_read_open_fd(t->a, t->fd, 1 << 20) != ARCHIVE_OK ||
-        archive_read_next_header(t->a, &ae) != ARCHIVE_OK ||
-        strcmp(norm_name(archive_entry_pathname(ae)), m->name) != 0) {
-        tbr_free(&t->base);
-        return ip_err_set(err, IP_E_FORMAT, "'%s': cannot read entry '%s' again", ts->path,
-                          m->name);
-    }
-    *out = &t->base;
-    return 0;
-}
-
 static int read_member_bytes(struct tar_store *ts, const char *name, size_t max,
                              struct ip_buf *out, struct ip_err *err)
 {
-    const struct tar_member *m = find_member(ts, name);
-    struct ip_reader *r;
-    int rc;
+    const struct ip_tar_member *m = ip_tar_index_find(&ts->tar, name);
     if (!m)
         return ip_err_set(err, IP_E_FORMAT, "'%s' is not an OCI image layout tarball: no %s",
                           ts->path, name);
-    if (m->size > (int64_t)max)
-        return ip_err_set(err, IP_E_TOOBIG, "'%s': %s is larger than %zu bytes", ts->path, name,
-                          max);
-    if ((rc = open_member(ts, m, &r, err)) < 0)
-        return rc;
-    rc = ip_reader_slurp(r, max, out, err);
-    ip_reader_free(r);
-    return rc;
-}
-
-static int tar_scan(struct tar_store *ts, struct ip_err *err)
-{
-    struct archive *a = archive_read_new();
-    struct archive_entry *ae;
-    int r, rc = 0;
-
-    archive_read_support_format_tar(a);
-    if (archive_read_open_filename(a, ts->path, 1 << 20) != ARCHIVE_OK) {
-        rc = ip_err_set(err, IP_E_FORMAT, "'%s': %s", ts->path, archive_error_string(a));
-        goto out;
-    }
-    while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-        const char *name = norm_name(archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "");
-        if (archive_entry_filetype(ae) != AE_IFREG)
-            continue;
-        if (find_member(ts, name)) {
-            rc = ip_err_set(err, IP_E_FORMAT, "'%s': duplicate entry '%.300s'", ts->path, name);
-            goto out;
-        }
-        if (ts->n_members >= MAX_TAR_ENTRIES) {
-            rc = ip_err_set(err, IP_E_TOOBIG, "'%s': more than %d entries", ts->path,
-                            MAX_TAR_ENTRIES);
-            goto out;
-        }
-        IP_GROW(ts->members, ts->cap_members, ts->n_members + 1);
-        struct tar_member *m = &ts->members[ts->n_members++];
-        m->name = ip_xstrdup(name);
-        m->header_pos = archive_read_header_position(a);
-        m->size = archive_entry_size(ae);
-    }
-    if (r != ARCHIVE_EOF) {
-        rc = ip_err_set(err, IP_E_FORMAT, "'%s' is not a valid tar file: %s", ts->path,
-                        archive_error_string(a) ? archive_error_string(a) : "read error");
-        goto out;
-    }
-out:
-    archive_read_free(a);
-    return rc;
+    return ip_tar_index_read(&ts->tar, m, max, out, err);
 }
 
 static int tar_list(struct ip_store *s, struct ip_desc **out, size_t *n, struct ip_err *err)
@@ -193,10 +63,10 @@ static int tar_open_blob(struct ip_store *s, const struct ip_desc *d, struct ip_
     if (ip_digest_check(d->digest, err) < 0)
         return -IP_E_FORMAT;
     snprintf(name, sizeof(name), "blobs/sha256/%s", ip_digest_hex(d->digest));
-    const struct tar_member *m = find_member(ts, name);
+    const struct ip_tar_member *m = ip_tar_index_find(&ts->tar, name);
     if (!m)
         return ip_err_set(err, IP_E_NOTFOUND, "blob %s is missing from %s", d->digest, ts->path);
-    return open_member(ts, m, out, err);
+    return ip_tar_index_open(&ts->tar, m, out, err);
 }
 
 static int tar_has_blob(struct ip_store *s, const struct ip_desc *d, bool *out, struct ip_err *err)
@@ -211,7 +81,7 @@ static int tar_has_blob(struct ip_store *s, const struct ip_desc *d, bool *out, 
     }
     char name[128];
     snprintf(name, sizeof(name), "blobs/sha256/%s", ip_digest_hex(d->digest));
-    const struct tar_member *m = find_member(ts, name);
+    const struct ip_tar_member *m = ip_tar_index_find(&ts->tar, name);
     *out = m && m->size == d->size;
     return 0;
 }
@@ -225,7 +95,7 @@ static int tar_get_manifest(struct ip_store *s, const char *ref, struct ip_manif
     if (rc < 0 && ref && ip_digest_valid(ref)) {
         char name[128];
         snprintf(name, sizeof(name), "blobs/sha256/%s", ip_digest_hex(ref));
-        const struct tar_member *m = find_member(ts, name);
+        const struct ip_tar_member *m = ip_tar_index_find(&ts->tar, name);
         if (!m)
             return rc;
         struct ip_desc tmp;
@@ -427,9 +297,7 @@ static void tar_free(struct ip_store *s)
         unlink(ts->tmp_path);
         free(ts->tmp_path);
     }
-    for (size_t i = 0; i < ts->n_members; i++)
-        free(ts->members[i].name);
-    free(ts->members);
+    ip_tar_index_release(&ts->tar);
     for (size_t i = 0; i < ts->n_written; i++)
         free(ts->written[i]);
     free(ts->written);
@@ -484,7 +352,7 @@ int ip_store_oci_tar_open(const char *path, struct ip_store **out, struct ip_err
         rc = ip_err_set(err, IP_E_INPUT, "'%s' is not a regular file", path);
         goto fail;
     }
-    if ((rc = tar_scan(ts, err)) < 0)
+    if ((rc = ip_tar_index_scan(&ts->tar, path, err)) < 0)
         goto fail;
     if ((rc = read_member_bytes(ts, "oci-layout", 4096, &b, err)) < 0)
         goto fail;

@@ -187,25 +187,76 @@ static int rs_put_manifest(struct ip_store *s, const struct ip_manifest *m, stru
     return put_manifest_ref(rs, m->digest, m->media_type, m->raw, m->raw_len, m->digest, err);
 }
 
+static void add_pending(struct reg_store *rs, const char *tag, const struct ip_manifest *m)
+{
+    rs->tags = ip_xrealloc(rs->tags, (rs->n_tags + 1) * sizeof(*rs->tags));
+    struct pending_tag *t = &rs->tags[rs->n_tags++];
+    t->tag = ip_xstrdup(tag);
+    t->media_type = ip_xstrdup(m->media_type);
+    t->raw = ip_xstrndup(m->raw, m->raw_len);
+    t->raw_len = m->raw_len;
+    memcpy(t->digest, m->digest, IP_DIGEST_SIZE);
+}
+
 static int rs_begin(struct ip_store *s, const struct ip_store_entry *e, size_t n,
                     struct ip_err *err)
 {
     struct reg_store *rs = (struct reg_store *)s;
-    rs->tags = ip_xcalloc(n ? n : 1, sizeof(*rs->tags));
     for (size_t i = 0; i < n; i++) {
+        if (!e[i].manifest)
+            continue;
+        if (e[i].n_tags) {
+            for (size_t j = 0; j < e[i].n_tags; j++) {
+                if (!ip_tag_valid(e[i].tags[j]))
+                    return ip_err_set(err, IP_E_FORMAT, "'%s' is not a valid tag", e[i].tags[j]);
+                add_pending(rs, e[i].tags[j], e[i].manifest);
+            }
+            continue;
+        }
         const char *tag = ip_desc_annotation(&e[i].desc, IP_ANN_REF_NAME);
-        if (!tag || !e[i].manifest)
+        if (!tag)
             continue;
         if (!ip_tag_valid(tag))
             return ip_err_set(err, IP_E_FORMAT, "'%s' is not a valid tag", tag);
-        struct pending_tag *t = &rs->tags[rs->n_tags++];
-        t->tag = ip_xstrdup(tag);
-        t->media_type = ip_xstrdup(e[i].manifest->media_type);
-        t->raw = ip_xstrndup(e[i].manifest->raw, e[i].manifest->raw_len);
-        t->raw_len = e[i].manifest->raw_len;
-        memcpy(t->digest, e[i].manifest->digest, IP_DIGEST_SIZE);
+        add_pending(rs, tag, e[i].manifest);
     }
     return 0;
+}
+
+/* Cross-repository mount, when the blob's source is another repository of the
+ * same registry (POST .../blobs/uploads/?mount=DIGEST&from=REPO). */
+static int rs_mount_blob(struct ip_store *s, const struct ip_desc *d, struct ip_store *from,
+                         bool *done, struct ip_err *err)
+{
+    struct reg_store *rs = (struct reg_store *)s;
+    *done = false;
+    if (from->ops != s->ops)
+        return 0;
+    struct reg_store *src = (struct reg_store *)from;
+    if (strcmp(reg_client_host(src->c), reg_client_host(rs->c)) != 0 ||
+        !strcmp(src->repo, rs->repo))
+        return 0;
+    struct reg_resp resp = {0};
+    cleanup_free char *scope = ip_xasprintf("%s repository:%s:pull", rs->push_scope, src->repo);
+    cleanup_free char *path = ip_xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s", rs->repo,
+                                           d->digest, src->repo);
+    struct reg_req req = {.method = "POST", .url = path, .scope = scope};
+    int rc = reg_do(rs->c, &req, NULL, &resp, err);
+    if (rc == 0 && resp.status == 201) {
+        *done = true;
+    } else if (rc == 0 && resp.status == 202 && resp.location) {
+        /* the registry opened an upload instead: close it, the blob goes up normally */
+        cleanup_free char *url = reg_resolve_url(rs->c, resp.location);
+        struct reg_req del = {.method = "DELETE", .url = url, .scope = rs->push_scope};
+        static const long ok[] = {404, 405, 0};
+        struct ip_err ignored;
+        reg_do(rs->c, &del, ok, &resp, &ignored);
+    } else if (rc < 0) {
+        /* a refused mount is not an error: the blob is pushed the usual way */
+        rc = 0;
+    }
+    reg_resp_release(&resp);
+    return rc;
 }
 
 static int rs_commit(struct ip_store *s, struct ip_err *err)
@@ -246,6 +297,7 @@ static const struct ip_store_ops registry_ops = {
     .put_blob = rs_put_blob,
     .put_manifest = rs_put_manifest,
     .commit = rs_commit,
+    .mount_blob = rs_mount_blob,
     .free = rs_free,
 };
 

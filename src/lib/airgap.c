@@ -1,0 +1,535 @@
+/* airgap.c - bundles with all their images: collecting the graph from
+ * registries or from a layout, writing it to a layout (the air-gap tarball),
+ * and relocating it into one repository the way imgpkg does. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "imgpkg/airgap.h"
+#include "imgpkg/build.h"
+#include "util/banned.h"
+
+struct source_entry {
+    char *name;
+    struct ip_store *store;
+};
+
+struct ip_source_set {
+    const struct ip_registry_opts *opts;
+    struct source_entry *e;
+    size_t n, cap;
+};
+
+struct ip_source_set *ip_source_set_new(const struct ip_registry_opts *opts)
+{
+    struct ip_source_set *s = ip_xcalloc(1, sizeof(*s));
+    s->opts = opts;
+    return s;
+}
+
+void ip_source_set_free(struct ip_source_set *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->n; i++) {
+        free(set->e[i].name);
+        ip_store_free(set->e[i].store);
+    }
+    free(set->e);
+    free(set);
+}
+
+int ip_source_set_store(struct ip_source_set *set, const struct ip_ref *ref, struct ip_store **out,
+                        struct ip_err *err)
+{
+    cleanup_free char *name = ip_ref_name(ref);
+    for (size_t i = 0; i < set->n; i++) {
+        if (!strcmp(set->e[i].name, name)) {
+            *out = set->e[i].store;
+            return 0;
+        }
+    }
+    struct ip_store *s;
+    int rc = ip_store_registry_open(ref, set->opts, &s, err);
+    if (rc < 0)
+        return rc;
+    IP_GROW(set->e, set->cap, set->n + 1);
+    set->e[set->n].name = name;
+    name = NULL;
+    set->e[set->n].store = s;
+    set->n++;
+    *out = s;
+    return 0;
+}
+
+void ip_graph_release(struct ip_graph *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        free(g->nodes[i].orig_ref);
+        free(g->nodes[i].tag);
+        ip_images_lock_release(&g->nodes[i].lock);
+    }
+    free(g->nodes);
+    memset(g, 0, sizeof(*g));
+}
+
+long ip_graph_find(const struct ip_graph *g, const char *digest)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (!strcmp(g->nodes[i].digest, digest))
+            return (long)i;
+    return -1;
+}
+
+static struct ip_graph_node *graph_add(struct ip_graph *g)
+{
+    IP_GROW(g->nodes, g->cap, g->n + 1);
+    struct ip_graph_node *n = &g->nodes[g->n++];
+    memset(n, 0, sizeof(*n));
+    return n;
+}
+
+static void glog(const struct ip_graph_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void glog(const struct ip_graph_opts *o, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    if (!o || !o->log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    o->log(o->log_ctx, line);
+}
+
+static int check_kind(const struct ip_graph_opts *o, bool is_bundle, struct ip_err *err)
+{
+    if (o && o->kind == IP_ROOT_BUNDLE && !is_bundle)
+        return ip_err_set(err, IP_E_INPUT,
+                          "Expected bundle image but found plain image (hint: Did you use -i "
+                          "instead of -b?)");
+    if (o && o->kind == IP_ROOT_IMAGE && is_bundle)
+        return ip_err_set(err, IP_E_INPUT,
+                          "Expected bundle flag when copying a bundle (hint: Use -b instead of -i "
+                          "for bundles)");
+    return 0;
+}
+
+/* Finds the image `image` (repo@digest) referenced by a bundle held in
+ * `bundle_ref`'s repository: that repository first (where a relocated bundle
+ * keeps its images), then the image's own. */
+static int locate_image(struct ip_source_set *set, const struct ip_ref *bundle_ref,
+                        const char *image, struct ip_store **store, struct ip_manifest **m,
+                        struct ip_err *err)
+{
+    struct ip_ref ref;
+    int rc;
+    memset(&ref, 0, sizeof(ref));
+    if ((rc = ip_ref_parse(image, &ref, err)) < 0)
+        return rc;
+    struct ip_ref here = *bundle_ref;
+    const struct ip_ref *candidates[2] = {&here, &ref};
+    rc = 0;
+    for (int i = 0; i < 2; i++) {
+        struct ip_store *s;
+        if (i == 0 && !strcmp(bundle_ref->registry, ref.registry) &&
+            !strcmp(bundle_ref->repository, ref.repository))
+            continue; /* the same repository: tried as the image's own */
+        if ((rc = ip_source_set_store(set, candidates[i], &s, err)) < 0) {
+            if (i == 0)
+                continue;
+            break;
+        }
+        rc = ip_store_get_manifest(s, ref.digest, m, err);
+        if (rc == 0) {
+            *store = s;
+            break;
+        }
+        if (err->code != IP_E_NOTFOUND && err->code != IP_E_AUTH)
+            break;
+    }
+    if (rc < 0 && (err->code == IP_E_NOTFOUND || err->code == IP_E_AUTH)) {
+        cleanup_free char *bname = ip_ref_name(bundle_ref);
+        ip_err_set(err, IP_E_NOTFOUND, "image '%s' (referenced by a bundle in %s) not found",
+                   image, bname);
+    }
+    ip_ref_release(&ref);
+    return rc;
+}
+
+static int add_signatures(struct ip_graph *g, const struct ip_graph_opts *o, struct ip_err *err)
+{
+    size_t n = g->n;
+    for (size_t i = 0; i < n; i++) {
+        struct ip_graph_node *node = &g->nodes[i];
+        cleanup_free char *tag = ip_xasprintf("sha256-%s.sig", ip_digest_hex(node->digest));
+        struct ip_manifest *m = NULL;
+        int rc = ip_store_get_manifest(node->src, tag, &m, err);
+        if (rc < 0) {
+            if (err->code == IP_E_NOTFOUND)
+                continue;
+            return ip_err_wrap(err, "looking for the signature of %s", node->digest);
+        }
+        if (ip_graph_find(g, m->digest) < 0) {
+            struct ip_store *src = g->nodes[i].src;
+            struct ip_graph_node *s = graph_add(g);
+            s->src = src;
+            memcpy(s->digest, m->digest, IP_DIGEST_SIZE);
+            s->tag = ip_xstrdup(tag);
+            s->orig_ref = ip_xasprintf("%s:%s", src->location, tag);
+            glog(o, "found signature %s", s->orig_ref);
+        }
+        ip_manifest_free(m);
+    }
+    return 0;
+}
+
+int ip_graph_from_registry(struct ip_source_set *set, const char *ref_str,
+                           const struct ip_graph_opts *o, struct ip_graph *out,
+                           struct ip_err *err)
+{
+    struct ip_graph g = {0};
+    struct ip_ref ref;
+    struct ip_store *s;
+    struct ip_manifest *m = NULL;
+    cleanup_free char *name = NULL;
+    int rc;
+
+    memset(&ref, 0, sizeof(ref));
+    if ((rc = ip_ref_parse(ref_str, &ref, err)) < 0)
+        return ip_err_wrap(err, "Parsing '%s'", ref_str);
+    if ((rc = ip_source_set_store(set, &ref, &s, err)) < 0)
+        goto out;
+    if ((rc = ip_store_get_manifest(s, ref.digest[0] ? ref.digest : (ref.tag ? ref.tag : "latest"),
+                                    &m, err)) < 0)
+        goto out;
+    bool is_bundle = false;
+    if ((rc = ip_image_is_bundle(s, m, &is_bundle, err)) < 0)
+        goto out;
+    if ((rc = check_kind(o, is_bundle, err)) < 0)
+        goto out;
+    struct ip_graph_node *root = graph_add(&g);
+    root->src = s;
+    root->is_root = true;
+    root->is_bundle = is_bundle;
+    memcpy(root->digest, m->digest, IP_DIGEST_SIZE);
+    name = ip_ref_name(&ref);
+    root->orig_ref = ip_xasprintf("%s@%s", name, m->digest);
+    if (!ref.digest[0] || ref.tag)
+        root->tag = ip_xstrdup(ref.tag ? ref.tag : "latest");
+    glog(o, "found %s %s", is_bundle ? "bundle" : "image", root->orig_ref);
+    if (is_bundle && (rc = ip_bundle_images_lock(s, m, &root->lock, err)) < 0)
+        goto out;
+    ip_manifest_free(m);
+    m = NULL;
+
+    /* bundles in g, in order: each one's images are added after it */
+    for (size_t bi = 0; bi < g.n; bi++) {
+        if (!g.nodes[bi].is_bundle)
+            continue;
+        struct ip_ref bref;
+        memset(&bref, 0, sizeof(bref));
+        if ((rc = ip_ref_parse(g.nodes[bi].orig_ref, &bref, err)) < 0)
+            goto out;
+        /* the bundle's repository is where it was found */
+        free(bref.registry);
+        free(bref.repository);
+        struct ip_ref where;
+        memset(&where, 0, sizeof(where));
+        if ((rc = ip_repo_parse(g.nodes[bi].src->location, &where, err)) < 0) {
+            ip_ref_release(&bref);
+            goto out;
+        }
+        bref.registry = ip_xstrdup(where.registry);
+        bref.repository = ip_xstrdup(where.repository);
+        ip_ref_release(&where);
+        for (size_t i = 0; i < g.nodes[bi].lock.n_images; i++) {
+            const char *image = g.nodes[bi].lock.images[i].image;
+            struct ip_store *is = NULL;
+            if ((rc = locate_image(set, &bref, image, &is, &m, err)) < 0) {
+                ip_ref_release(&bref);
+                goto out;
+            }
+            if (ip_graph_find(&g, m->digest) >= 0) {
+                ip_manifest_free(m);
+                m = NULL;
+                continue;
+            }
+            bool nb = false;
+            if ((rc = ip_image_is_bundle(is, m, &nb, err)) < 0) {
+                ip_ref_release(&bref);
+                goto out;
+            }
+            struct ip_graph_node *node = graph_add(&g);
+            node->src = is;
+            node->is_bundle = nb;
+            memcpy(node->digest, m->digest, IP_DIGEST_SIZE);
+            node->orig_ref = ip_xstrdup(image);
+            glog(o, "found %s %s", nb ? "bundle" : "image", image);
+            if (nb && (rc = ip_bundle_images_lock(is, m, &node->lock, err)) < 0) {
+                ip_ref_release(&bref);
+                goto out;
+            }
+            ip_manifest_free(m);
+            m = NULL;
+        }
+        ip_ref_release(&bref);
+    }
+    if (o && o->cosign_signatures && (rc = add_signatures(&g, o, err)) < 0)
+        goto out;
+    *out = g;
+    memset(&g, 0, sizeof(g));
+    rc = 0;
+out:
+    ip_manifest_free(m);
+    ip_graph_release(&g);
+    ip_ref_release(&ref);
+    return rc;
+}
+
+int ip_graph_from_layout(struct ip_store *s, const struct ip_graph_opts *o, struct ip_graph *out,
+                         struct ip_err *err)
+{
+    struct ip_graph g = {0};
+    struct ip_desc *e = NULL;
+    size_t n = 0;
+    long root = -1;
+    int rc;
+
+    if ((rc = ip_store_list(s, &e, &n, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < n && root < 0; i++)
+        if (ip_desc_annotation(&e[i], IP_ANN_ROOT_BUNDLE))
+            root = (long)i;
+    if (root < 0) {
+        /* a layout not made by copy: its only entry, or its only tagged one */
+        long tagged = -1;
+        size_t n_tagged = 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *t = ip_desc_annotation(&e[i], IP_ANN_REF_NAME);
+            if (t && !strstr(t, ".sig")) {
+                tagged = (long)i;
+                n_tagged++;
+            }
+        }
+        if (n == 1)
+            root = 0;
+        else if (n_tagged == 1)
+            root = tagged;
+    }
+    if (root < 0) {
+        rc = ip_err_set(err, IP_E_INPUT,
+                        "%s holds %zu images and none is marked as the root: copy them with "
+                        "push --tar --to-repo",
+                        s->location, n);
+        goto out;
+    }
+    for (size_t k = 0; k < n; k++) {
+        /* the root first */
+        size_t i = k == 0 ? (size_t)root : (k <= (size_t)root ? k - 1 : k);
+        struct ip_manifest *m = NULL;
+        if ((rc = ip_store_get_manifest(s, e[i].digest, &m, err)) < 0)
+            goto out;
+        struct ip_graph_node *node = graph_add(&g);
+        node->src = s;
+        memcpy(node->digest, e[i].digest, IP_DIGEST_SIZE);
+        node->is_root = k == 0;
+        const char *orig = ip_desc_annotation(&e[i], IP_ANN_ORIGINAL_REF);
+        const char *tag = ip_desc_annotation(&e[i], IP_ANN_REF_NAME);
+        node->orig_ref = orig ? ip_xstrdup(orig) : NULL;
+        if (tag && (node->is_root || strstr(tag, ".sig")))
+            node->tag = ip_xstrdup(tag);
+        rc = ip_image_is_bundle(s, m, &node->is_bundle, err);
+        if (rc == 0 && node->is_bundle)
+            rc = ip_bundle_images_lock(s, m, &node->lock, err);
+        ip_manifest_free(m);
+        if (rc < 0)
+            goto out;
+        if (node->is_root && (rc = check_kind(o, node->is_bundle, err)) < 0)
+            goto out;
+    }
+    /* every image a bundle names must be here */
+    for (size_t i = 0; i < g.n; i++) {
+        for (size_t j = 0; j < g.nodes[i].lock.n_images; j++) {
+            const char *img = g.nodes[i].lock.images[j].image;
+            const char *at = strchr(img, '@');
+            if (!at || ip_graph_find(&g, at + 1) < 0) {
+                rc = ip_err_set(err, IP_E_INPUT, "%s lacks image '%s' that bundle %s references",
+                                s->location, img, g.nodes[i].digest);
+                goto out;
+            }
+        }
+    }
+    *out = g;
+    memset(&g, 0, sizeof(g));
+    rc = 0;
+out:
+    ip_descs_free(e, n);
+    ip_graph_release(&g);
+    return rc;
+}
+
+int ip_graph_to_layout(const struct ip_graph *g, struct ip_store *dst,
+                       const struct ip_copy_opts *co, struct ip_err *err)
+{
+    struct ip_copy_item *items = ip_xcalloc(g->n ? g->n : 1, sizeof(*items));
+    struct ip_kv (*ann)[5] = ip_xcalloc(g->n ? g->n : 1, sizeof(*ann));
+    struct ip_copy_result *res = ip_xcalloc(g->n ? g->n : 1, sizeof(*res));
+    char **owned = ip_xcalloc(g->n * 2 + 1, sizeof(char *));
+    size_t n_owned = 0;
+    int rc;
+
+    for (size_t i = 0; i < g->n; i++) {
+        const struct ip_graph_node *node = &g->nodes[i];
+        size_t k = 0;
+        if (node->tag) {
+            ann[i][k].key = (char *)IP_ANN_REF_NAME;
+            ann[i][k++].val = node->tag;
+        }
+        if (node->is_root && node->tag && node->orig_ref) {
+            struct ip_ref r;
+            struct ip_err e2;
+            memset(&r, 0, sizeof(r));
+            if (ip_ref_parse(node->orig_ref, &r, &e2) == 0) {
+                cleanup_free char *cd = ip_ref_containerd(&r);
+                cleanup_free char *fam = ip_ref_familiar(&r);
+                owned[n_owned] = ip_xasprintf("%s:%s", cd, node->tag);
+                ann[i][k].key = (char *)IP_ANN_CONTAINERD_NAME;
+                ann[i][k++].val = owned[n_owned++];
+                owned[n_owned] = ip_xasprintf("%s:%s", fam, node->tag);
+                items[i].repo_tag = owned[n_owned++];
+                ip_ref_release(&r);
+            }
+        }
+        if (node->is_root && node->is_bundle) {
+            ann[i][k].key = (char *)IP_ANN_ROOT_BUNDLE;
+            ann[i][k++].val = (char *)"";
+        }
+        if (node->orig_ref) {
+            ann[i][k].key = (char *)IP_ANN_ORIGINAL_REF;
+            ann[i][k++].val = node->orig_ref;
+        }
+        ann[i][k].key = (char *)IP_ANN_IS_BUNDLE;
+        ann[i][k++].val = (char *)(node->is_bundle ? "true" : "false");
+        items[i].src = node->src;
+        items[i].src_ref = node->digest;
+        items[i].annotations = ann[i];
+        items[i].n_annotations = k;
+    }
+    rc = ip_copy(NULL, dst, items, g->n, co, res, err);
+    for (size_t i = 0; i < n_owned; i++)
+        free(owned[i]);
+    free(owned);
+    free(items);
+    free(ann);
+    free(res);
+    return rc;
+}
+
+/* Builds and pushes the image-locations record of bundle b into dst. */
+static int push_locations(const struct ip_graph *g, const struct ip_graph_node *b,
+                          struct ip_store *dst, const struct ip_copy_opts *co,
+                          const struct ip_relocate_opts *ro, struct ip_err *err)
+{
+    struct ip_image_locations loc = {0};
+    struct ip_buf yaml = IP_BUF_INIT;
+    struct ip_build_result br;
+    struct ip_build_opts bo;
+    cleanup_free char *dir = NULL, *file = NULL, *ltag = NULL, *dtag = NULL;
+    int rc;
+
+    memset(&br, 0, sizeof(br));
+    memset(&bo, 0, sizeof(bo));
+    loc.images = ip_xcalloc(b->lock.n_images ? b->lock.n_images : 1, sizeof(*loc.images));
+    for (size_t i = 0; i < b->lock.n_images; i++) {
+        const char *img = b->lock.images[i].image;
+        const char *at = strchr(img, '@');
+        long k = at ? ip_graph_find(g, at + 1) : -1;
+        loc.images[loc.n].image = ip_xstrdup(img);
+        loc.images[loc.n].is_bundle = k >= 0 && g->nodes[k].is_bundle;
+        loc.n++;
+    }
+    ip_image_locations_yaml(&loc, &yaml);
+    ip_image_locations_release(&loc);
+
+    char tmpl[4096];
+    snprintf(tmpl, sizeof(tmpl), "%s/.imgpkg-locations-XXXXXX", ro && ro->tmp_dir ? ro->tmp_dir : "/tmp");
+    if (!mkdtemp(tmpl)) {
+        rc = ip_err_sys(err, errno, "creating a temporary directory in '%s'",
+                        ro && ro->tmp_dir ? ro->tmp_dir : "/tmp");
+        goto out;
+    }
+    dir = ip_xstrdup(tmpl);
+    file = ip_path_join(dir, "image-locations.yml");
+    if ((rc = ip_write_file_atomic(file, yaml.data, yaml.len, 0600, err)) < 0)
+        goto out;
+    const char *paths[1] = {dir};
+    bo.paths = paths;
+    bo.n_paths = 1;
+    bo.kind = IP_BUILD_IMAGE;
+    bo.compression_level = 1;
+    bo.tmp_dir = dir;
+    bo.docker_media_types = true;
+    if ((rc = ip_build(&bo, &br, err)) < 0)
+        goto out;
+    ltag = ip_imgpkg_locations_tag(b->digest);
+    dtag = ip_imgpkg_digest_tag(br.manifest_digest);
+    const char *tags[2] = {ltag, dtag};
+    struct ip_copy_item item = {.src_ref = br.manifest_digest, .tags = tags, .n_tags = 2};
+    struct ip_copy_result res;
+    rc = ip_copy(br.store, dst, &item, 1, co, &res, err);
+    if (rc < 0)
+        ip_err_wrap(err, "Pushing locations image to '%s:%s'", dst->location, ltag);
+out:
+    ip_build_result_release(&br);
+    if (dir)
+        ip_remove_tree(dir);
+    ip_buf_release(&yaml);
+    return rc;
+}
+
+int ip_graph_to_repo(const struct ip_graph *g, struct ip_store *dst,
+                     const struct ip_copy_opts *co, const struct ip_relocate_opts *ro,
+                     struct ip_err *err)
+{
+    struct ip_copy_item *items = ip_xcalloc(g->n ? g->n : 1, sizeof(*items));
+    const char *(*tags)[2] = ip_xcalloc(g->n ? g->n : 1, sizeof(*tags));
+    char **owned = ip_xcalloc(g->n + 1, sizeof(char *));
+    struct ip_copy_result *res = ip_xcalloc(g->n ? g->n : 1, sizeof(*res));
+    int rc;
+
+    for (size_t i = 0; i < g->n; i++) {
+        const struct ip_graph_node *node = &g->nodes[i];
+        size_t k = 0;
+        struct ip_ref r;
+        struct ip_err e2;
+        memset(&r, 0, sizeof(r));
+        if (ro && ro->repo_based_tags && node->orig_ref && ip_ref_parse(node->orig_ref, &r, &e2) == 0) {
+            owned[i] = ip_imgpkg_repo_based_tag(r.repository, node->digest);
+            ip_ref_release(&r);
+        } else {
+            owned[i] = ip_imgpkg_digest_tag(node->digest);
+        }
+        tags[i][k++] = owned[i];
+        if (node->tag)
+            tags[i][k++] = node->tag;
+        items[i].src = node->src;
+        items[i].src_ref = node->digest;
+        items[i].tags = tags[i];
+        items[i].n_tags = k;
+    }
+    rc = ip_copy(NULL, dst, items, g->n, co, res, err);
+    for (size_t i = 0; rc == 0 && i < g->n; i++)
+        if (g->nodes[i].is_bundle)
+            rc = push_locations(g, &g->nodes[i], dst, co, ro, err);
+    for (size_t i = 0; i < g->n; i++)
+        free(owned[i]);
+    free(owned);
+    free(items);
+    free((void *)tags);
+    free(res);
+    return rc;
+}
