@@ -140,6 +140,9 @@ int write_built(const struct ip_build_result *br, const struct image_name *name,
 int cmd_save(int argc, char **argv, struct ip_err *err);
 int cmd_push(int argc, char **argv, struct ip_err *err);
 int cmd_copy(int argc, char **argv, struct ip_err *err);
+int cmd_tag(int argc, char **argv, struct ip_err *err);
+int cmd_describe(int argc, char **argv, struct ip_err *err);
+int cmd_pull(int argc, char **argv, struct ip_err *err);
 int cmd_verify(int argc, char **argv, struct ip_err *err);
 int cmd_version(int argc, char **argv, struct ip_err *err);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "imgpkg/bundle.h"
 #include "imgpkg/copy.h"
 #include "imgpkg/lock.h"
 #include "util/banned.h"
@@ -105,31 +106,6 @@ int registry_flags_opts(struct registry_flags *f, struct ip_registry_opts *o, st
     return 0;
 }
 
-/* Reads the bundle label of an image manifest's config from a store. */
-static int image_is_bundle(struct ip_store *s, const struct ip_manifest *m, bool *out,
-                           struct ip_err *err)
-{
-    struct ip_reader *r = NULL;
-    struct ip_buf b = IP_BUF_INIT;
-    struct ip_config cfg;
-    int rc;
-    *out = false;
-    if (m->is_index)
-        return 0;
-    if ((rc = ip_store_open_blob(s, &m->config, &r, err)) < 0)
-        return rc;
-    r = ip_reader_verify(r, m->config.digest, m->config.size, m->config.digest);
-    rc = ip_reader_slurp(r, IP_MAX_JSON, &b, err);
-    ip_reader_free(r);
-    if (rc == 0 && (rc = ip_config_parse(b.data ? b.data : "", b.len, &cfg, err)) == 0) {
-        const char *v = ip_config_label(&cfg, IP_LABEL_BUNDLE);
-        *out = v && !strcmp(v, "true");
-        ip_config_release(&cfg);
-    }
-    ip_buf_release(&b);
-    return rc;
-}
-
 int publish_layout(struct ip_store *src, const struct publish_opts *po, struct ip_err *err)
 {
     struct ip_desc *entries = NULL;
@@ -186,7 +162,7 @@ int publish_layout(struct ip_store *src, const struct publish_opts *po, struct i
         bool is_bundle = false;
         if ((rc = ip_store_get_manifest(src, entries[0].digest, &m, err)) < 0)
             goto out;
-        rc = image_is_bundle(src, m, &is_bundle, err);
+        rc = ip_image_is_bundle(src, m, &is_bundle, err);
         ip_manifest_free(m);
         if (rc < 0)
             goto out;

@@ -10,6 +10,7 @@
 
 #include "imgpkg/bundle.h"
 #include "imgpkg/ref.h"
+#include "imgpkg/yaml-writer.h"
 #include "util/banned.h"
 
 #define MAX_LOCK (16u << 20)
@@ -161,16 +162,22 @@ void ip_image_locations_release(struct ip_image_locations *l)
 
 void ip_image_locations_yaml(const struct ip_image_locations *l, struct ip_buf *out)
 {
-    /* plain scalars only: references never need quoting */
-    ip_buf_adds(out, "---\napiVersion: imgpkg.carvel.dev/v1alpha1\nimages:\n");
-    if (!l->n) {
-        out->len -= 1;
-        ip_buf_adds(out, " []\n");
+    struct ip_yaml_writer *w = ip_yaml_writer_new(true);
+    struct ip_err err;
+    ip_yaml_map_start(w);
+    ip_yaml_kv(w, "apiVersion", "imgpkg.carvel.dev/v1alpha1");
+    ip_yaml_scalar(w, "images");
+    ip_yaml_seq_start(w);
+    for (size_t i = 0; i < l->n; i++) {
+        ip_yaml_map_start(w);
+        ip_yaml_kv(w, "image", l->images[i].image);
+        ip_yaml_kv(w, "isBundle", l->images[i].is_bundle ? "true" : "false");
+        ip_yaml_map_end(w);
     }
-    for (size_t i = 0; i < l->n; i++)
-        ip_buf_printf(out, "- image: %s\n  isBundle: %s\n", l->images[i].image,
-                      l->images[i].is_bundle ? "true" : "false");
-    ip_buf_adds(out, "kind: ImageLocations\n");
+    ip_yaml_seq_end(w);
+    ip_yaml_kv(w, "kind", "ImageLocations");
+    ip_yaml_map_end(w);
+    ip_yaml_writer_finish(w, out, &err);
 }
 
 static const char *yscalar(yaml_node_t *n)

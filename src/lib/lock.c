@@ -5,6 +5,7 @@
 
 #include "imgpkg/lock.h"
 #include "imgpkg/ref.h"
+#include "imgpkg/yaml-writer.h"
 #include "util/banned.h"
 
 #define MAX_LOCK_FILE (16u << 20)
@@ -175,134 +176,53 @@ int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_
     return rc;
 }
 
-/* ---- writing, with libyaml's emitter ---- */
-
-struct yaml_out {
-    struct ip_buf buf;
-};
-
-static int yaml_out_write(void *data, unsigned char *buffer, size_t size)
-{
-    struct yaml_out *o = data;
-    struct ip_err e;
-    ip_buf_add(&o->buf, buffer, size, &e);
-    return 1;
-}
-
-static void emit_scalar(yaml_emitter_t *em, const char *s)
-{
-    yaml_event_t ev;
-    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
-                                 YAML_ANY_SCALAR_STYLE);
-    yaml_emitter_emit(em, &ev);
-}
-
-static void emit_simple(yaml_emitter_t *em, int kind)
-{
-    yaml_event_t ev;
-    switch (kind) {
-    case 0:
-        yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
-        break;
-    case 1:
-        yaml_mapping_end_event_initialize(&ev);
-        break;
-    case 2:
-        yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
-        break;
-    default:
-        yaml_sequence_end_event_initialize(&ev);
-        break;
-    }
-    yaml_emitter_emit(em, &ev);
-}
-#define MAP_START(em) emit_simple(em, 0)
-#define MAP_END(em) emit_simple(em, 1)
-#define SEQ_START(em) emit_simple(em, 2)
-#define SEQ_END(em) emit_simple(em, 3)
-
-static void emit_begin(yaml_emitter_t *em, struct yaml_out *o)
-{
-    yaml_event_t ev;
-    ip_buf_init(&o->buf, 0);
-    yaml_emitter_initialize(em);
-    yaml_emitter_set_output(em, yaml_out_write, o);
-    yaml_emitter_set_unicode(em, 1);
-    yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-    yaml_emitter_emit(em, &ev);
-    yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0); /* "---" like imgpkg */
-    yaml_emitter_emit(em, &ev);
-}
-
-static int emit_end(yaml_emitter_t *em, struct yaml_out *o, const char *path, struct ip_err *err)
-{
-    yaml_event_t ev;
-    int rc;
-    yaml_document_end_event_initialize(&ev, 1);
-    yaml_emitter_emit(em, &ev);
-    yaml_stream_end_event_initialize(&ev);
-    yaml_emitter_emit(em, &ev);
-    yaml_emitter_flush(em);
-    if (em->error != YAML_NO_ERROR)
-        rc = ip_err_set(err, IP_E_IO, "writing lock file '%s': YAML emitter failed", path);
-    else
-        rc = ip_write_file_atomic(path, o->buf.data ? o->buf.data : "", o->buf.len, 0644, err);
-    yaml_emitter_delete(em);
-    ip_buf_release(&o->buf);
-    return rc;
-}
-
 int ip_bundle_lock_write(const char *path, const char *image, const char *tag, struct ip_err *err)
 {
-    yaml_emitter_t em;
-    struct yaml_out o;
-    emit_begin(&em, &o);
-    MAP_START(&em);
-    emit_scalar(&em, "apiVersion");
-    emit_scalar(&em, IP_LOCK_API_VERSION);
-    emit_scalar(&em, "bundle");
-    MAP_START(&em);
-    emit_scalar(&em, "image");
-    emit_scalar(&em, image);
-    if (tag) {
-        emit_scalar(&em, "tag");
-        emit_scalar(&em, tag);
-    }
-    MAP_END(&em);
-    emit_scalar(&em, "kind");
-    emit_scalar(&em, "BundleLock");
-    MAP_END(&em);
-    return emit_end(&em, &o, path, err);
+    struct ip_yaml_writer *w = ip_yaml_writer_new(true);
+    struct ip_buf out = IP_BUF_INIT;
+    int rc;
+    ip_yaml_map_start(w);
+    ip_yaml_kv(w, "apiVersion", IP_LOCK_API_VERSION);
+    ip_yaml_scalar(w, "bundle");
+    ip_yaml_map_start(w);
+    ip_yaml_kv(w, "image", image);
+    if (tag)
+        ip_yaml_kv(w, "tag", tag);
+    ip_yaml_map_end(w);
+    ip_yaml_kv(w, "kind", "BundleLock");
+    ip_yaml_map_end(w);
+    if ((rc = ip_yaml_writer_finish(w, &out, err)) == 0)
+        rc = ip_write_file_atomic(path, out.data, out.len, 0644, err);
+    ip_buf_release(&out);
+    return rc;
 }
 
 int ip_images_lock_write(const char *path, const struct ip_images_lock *l, struct ip_err *err)
 {
-    yaml_emitter_t em;
-    struct yaml_out o;
-    emit_begin(&em, &o);
-    MAP_START(&em);
-    emit_scalar(&em, "apiVersion");
-    emit_scalar(&em, IP_LOCK_API_VERSION);
-    emit_scalar(&em, "images");
-    SEQ_START(&em);
+    struct ip_yaml_writer *w = ip_yaml_writer_new(true);
+    struct ip_buf out = IP_BUF_INIT;
+    int rc;
+    ip_yaml_map_start(w);
+    ip_yaml_kv(w, "apiVersion", IP_LOCK_API_VERSION);
+    ip_yaml_scalar(w, "images");
+    ip_yaml_seq_start(w);
     for (size_t i = 0; i < l->n_images; i++) {
-        MAP_START(&em);
+        ip_yaml_map_start(w);
         if (l->images[i].n_annotations) {
-            emit_scalar(&em, "annotations");
-            MAP_START(&em);
-            for (size_t j = 0; j < l->images[i].n_annotations; j++) {
-                emit_scalar(&em, l->images[i].annotations[j].key);
-                emit_scalar(&em, l->images[i].annotations[j].val);
-            }
-            MAP_END(&em);
+            ip_yaml_scalar(w, "annotations");
+            ip_yaml_map_start(w);
+            for (size_t j = 0; j < l->images[i].n_annotations; j++)
+                ip_yaml_kv(w, l->images[i].annotations[j].key, l->images[i].annotations[j].val);
+            ip_yaml_map_end(w);
         }
-        emit_scalar(&em, "image");
-        emit_scalar(&em, l->images[i].image);
-        MAP_END(&em);
+        ip_yaml_kv(w, "image", l->images[i].image);
+        ip_yaml_map_end(w);
     }
-    SEQ_END(&em);
-    emit_scalar(&em, "kind");
-    emit_scalar(&em, "ImagesLock");
-    MAP_END(&em);
-    return emit_end(&em, &o, path, err);
+    ip_yaml_seq_end(w);
+    ip_yaml_kv(w, "kind", "ImagesLock");
+    ip_yaml_map_end(w);
+    if ((rc = ip_yaml_writer_finish(w, &out, err)) == 0)
+        rc = ip_write_file_atomic(path, out.data, out.len, 0644, err);
+    ip_buf_release(&out);
+    return rc;
 }

@@ -70,6 +70,21 @@ test_registry_push_files_with_tarball_and_lock() {
         "$REG_ADDR/x/files@$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/x/files:v2")"
 }
 
+test_registry_push_large_layer_streamed() {
+    # a layer over 8 MiB goes up as one streamed PATCH, then a PUT
+    mkdir f
+    head -c $((9 * 1024 * 1024)) /dev/urandom > f/big.bin
+    echo small > f/small.txt
+    imgpkg push --tty -i "$REG_ADDR/rg-large/app:v1" -f f --to-oci-tar out.tar > out.txt
+    pushed=$(sed -n "s|^Pushed '$REG_ADDR/rg-large/app@\(sha256:[0-9a-f]\{64\}\)'\$|\1|p" out.txt)
+    assert_eq "$pushed" "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/rg-large/app:v1")" "registry digest"
+    rg_same_image oci-archive:out.tar:v1 "docker://$REG_ADDR/rg-large/app:v1"
+    skopeo copy -q --src-tls-verify=false "docker://$REG_ADDR/rg-large/app:v1" oci:back:v1 > /dev/null
+    imgpkg verify --oci-layout back > /dev/null
+    umoci unpack --rootless --image back:v1 ub > /dev/null
+    cmp f/big.bin ub/rootfs/big.bin || fail "big.bin differs after the round trip"
+}
+
 # ---------- pushing and copying layouts keeps every digest ----------
 
 test_registry_push_tar_keeps_digests() {
@@ -107,7 +122,8 @@ test_registry_copy_skopeo_archive_keeps_digests() {
     rg_same_image oci:L:t1 oci-archive:f.tar:t1
     assert_eq 2 "$(skopeo inspect --raw oci-archive:f.tar:t1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["layers"]))')" "layers"
     imgpkg copy --tar f.tar --to-repo "$REG_ADDR/rg-copy/app" --lock-output lock.yml > /dev/null
-    assert_eq "t1" "$(rg_tags rg-copy/app)" "tags"
+    # (imgpkg's copy may add tags of its own, e.g. sha256-HEX.imgpkg)
+    case " $(rg_tags rg-copy/app) " in *" t1 "*) ;; *) fail "tag t1 missing: $(rg_tags rg-copy/app)" ;; esac
     rg_same_image oci-archive:f.tar:t1 "docker://$REG_ADDR/rg-copy/app:t1"
     assert_contains "$(cat lock.yml)" \
         "$REG_ADDR/rg-copy/app@$(skopeo inspect --format '{{.Digest}}' oci-archive:f.tar:t1)"
@@ -183,8 +199,9 @@ with tarfile.open(src) as t, tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) a
             data = bytes(b)
         o.addfile(m, io.BytesIO(data) if data is not None else None)
 EOF
-    expect_fail "sha256|digest" imgpkg copy --tar bad.tar --to-repo "$REG_ADDR/rg-broken/app"
-    expect_fail "sha256|digest" imgpkg push --tar bad.tar -i "$REG_ADDR/rg-broken/other:v1"
+    # imgpkg finds the damage itself (the registry would refuse the blob too)
+    expect_fail "${layer}.*bad\.tar.*digest" imgpkg copy --tar bad.tar --to-repo "$REG_ADDR/rg-broken/app"
+    expect_fail "${layer}.*bad\.tar.*digest" imgpkg push --tar bad.tar -i "$REG_ADDR/rg-broken/other:v1"
     if skopeo inspect --tls-verify=false "docker://$REG_ADDR/rg-broken/app:v1" > insp.out 2>&1; then
         fail "a tag points at the broken image: $(cat insp.out)"
     fi
