@@ -21,6 +21,8 @@ static const struct command commands[] = {
      cmd_push},
     {"copy", "Copy a bundle or image from one location to another",
      "imgpkg copy --tar FILE --to-repo REPO", cmd_copy},
+    {"pull", "Pull a bundle or image into a directory",
+     "imgpkg pull (-b REF | -i REF | --tar FILE) -o DIR", cmd_pull},
     {"describe", "Describe the images and bundles contained in a given bundle",
      "imgpkg describe -b REF [-o text|yaml]", cmd_describe},
     {"tag", "Tag (list, resolve)", "imgpkg tag (list|resolve) -i REF", cmd_tag},

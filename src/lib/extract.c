@@ -130,7 +130,10 @@ static const char *kind_name(enum kind k)
 
 struct xctx {
     struct ip_store *s;
+    int cwd;   /* the caller's working directory */
+    int dirfd; /* the output directory */
     const struct ip_desc *layer;
+    size_t index, n_layers;
     struct ip_reader *r;
     struct ip_err *err;
     struct ip_err rerr; /* what the reader said when it failed */
@@ -354,9 +357,10 @@ static int note_entry(struct xctx *x, const char *raw, char *rel, enum kind k)
 
 /* ---- whiteouts ---- */
 
-/* 1 when every component of path is a real directory, 0 when one is missing or
- * not a directory (nothing to remove below it), -1 (error set) on a symlink. */
-static int real_dirs(struct xctx *x, const char *raw, char *path)
+/* What lies along path: 1 when every component is a real directory, 0 when one
+ * is missing or not a directory, -1 when one is a symlink, -2 (errno set) when
+ * it cannot be told. */
+static int path_state(char *path)
 {
     struct stat st;
     char *c = path;
@@ -364,26 +368,36 @@ static int real_dirs(struct xctx *x, const char *raw, char *path)
         return 1;
     for (;;) {
         char *slash = strchr(c, '/');
-        int r;
+        int r, en;
         if (slash)
             *slash = '\0';
         r = fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW);
-        int en = errno;
+        en = errno;
         if (slash)
             *slash = '/';
         if (r < 0) {
-            if (en == ENOENT || en == ENOTDIR)
-                return 0;
-            return entry_sys(x, en, raw, "checking the whiteout's directory");
+            errno = en;
+            return en == ENOENT || en == ENOTDIR ? 0 : -2;
         }
         if (S_ISLNK(st.st_mode))
-            return refuse(x, IP_E_INPUT, raw, "whiteout inside a symlink");
+            return -1;
         if (!S_ISDIR(st.st_mode))
             return 0;
         if (!slash)
             return 1;
         c = slash + 1;
     }
+}
+
+/* path_state for a whiteout's directory, with a symlink refused. */
+static int real_dirs(struct xctx *x, const char *raw, char *path)
+{
+    int st = path_state(path);
+    if (st == -2)
+        return entry_sys(x, errno, raw, "checking the whiteout's directory");
+    if (st == -1)
+        return refuse(x, IP_E_INPUT, raw, "whiteout inside a symlink");
+    return st;
 }
 
 static int remove_path(struct xctx *x, const char *raw, const char *rel)
@@ -471,6 +485,22 @@ static int whiteout(struct xctx *x, const char *raw, const char *rel, const char
 }
 
 /* ---- entries ---- */
+
+/* A directory left by an earlier layer where this layer puts a file or a
+ * symlink goes with all it holds, as a whiteout would (libarchive only removes
+ * empty ones).  Nothing is removed through a symlink: libarchive refuses such
+ * an entry anyway. */
+static int replace_dir(struct xctx *x, const char *raw, const char *rel)
+{
+    const char *slash = strrchr(rel, '/');
+    cleanup_free char *parent = ip_xstrndup(rel, slash ? (size_t)(slash - rel) : 0);
+    struct stat st;
+    if (path_state(parent) != 1)
+        return 0;
+    if (fstatat(AT_FDCWD, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    return remove_path(x, raw, rel);
+}
 
 static mode_t entry_perm(const struct xctx *x, mode_t perm, bool dir)
 {
@@ -603,6 +633,8 @@ static int do_entry(struct xctx *x, struct archive *a, struct archive *w, struct
                           (long long)sz, (long long)x->max);
         x->data_total += sz;
     }
+    if (k != K_DIR && (rc = replace_dir(x, raw, rel)) < 0)
+        return rc;
     if (!hl && (k == K_FILE || k == K_DIR))
         archive_entry_set_perm(e, entry_perm(x, archive_entry_perm(e), k == K_DIR));
     archive_entry_copy_pathname(e, rel);
@@ -645,8 +677,17 @@ static int extract_layer(struct xctx *x, bool zstd)
 #endif
     if (x->keep)
         flags |= ARCHIVE_EXTRACT_PERM;
-    if ((rc = ip_store_open_blob(x->s, l, &inner, x->err)) < 0)
-        return rc;
+    /* the store may open files by relative paths: open the blob from the
+     * caller's working directory, then come back to dir */
+    if (fchdir(x->cwd) < 0)
+        return ip_err_sys(x->err, errno, "returning to the working directory");
+    rc = ip_store_open_blob(x->s, l, &inner, x->err);
+    if (fchdir(x->dirfd) < 0) {
+        ip_reader_free(inner);
+        return ip_err_sys(x->err, errno, "entering the output directory");
+    }
+    if (rc < 0)
+        return ip_err_wrap(x->err, "layer %zu of %zu", x->index + 1, x->n_layers);
     cleanup_free char *what = ip_xasprintf("layer %s", l->digest);
     x->r = ip_reader_verify(inner, l->digest, l->size, what);
     x->read_failed = false;
@@ -721,19 +762,26 @@ int ip_extract_image(struct ip_store *s, const struct ip_manifest *m, const char
     cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cwd < 0)
         return ip_err_sys(err, errno, "remembering the working directory");
-    if (chdir(dir) < 0) {
+    x.cwd = cwd;
+    x.dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (x.dirfd < 0 || fchdir(x.dirfd) < 0) {
         rc = ip_err_sys(err, errno, "entering '%s'", dir);
+        if (x.dirfd >= 0)
+            close(x.dirfd);
         close(cwd);
         return rc;
     }
     x.buf = ip_xmalloc(READ_BUF);
     for (size_t i = 0; i < m->n_layers && rc == 0; i++) {
         x.layer = &m->layers[i];
+        x.index = i;
+        x.n_layers = m->n_layers;
         rc = extract_layer(&x, zstd);
     }
     free(x.buf);
     if (fchdir(cwd) < 0 && rc == 0)
         rc = ip_err_sys(err, errno, "returning to the working directory");
+    close(x.dirfd);
     close(cwd);
     return rc;
 }

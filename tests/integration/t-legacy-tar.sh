@@ -7,7 +7,7 @@
 
 # lt_make_legacy OUT MODE: writes an imgpkg legacy tarball OUT holding image one
 # (Tag v1), image two (Tag v2) and an index over two (Tag multi), and
-# OUT.json with their digests, OUT.{one,two,index}.raw with their raw manifests.  MODE: good, corrupt (a layer
+# OUT.json with their digests (one is labelled as the root), OUT.{one,two,index}.raw with their raw manifests.  MODE: good, corrupt (a layer
 # member with other bytes of the same size) or missing (a layer member left out).
 lt_make_legacy() {
     python3 - "$1" "$2" <<'PY'
@@ -46,7 +46,7 @@ def image(name, files):
                     "size": len(layer), "digest": sha(layer)}]}, indent=3).encode()
     return {"layer": layer, "diff_id": diff_id, "config": config, "manifest": manifest}
 
-def image_desc(im, tag, ref):
+def image_desc(im, tag, ref, labels=None):
     # ImageDescriptor: Go field names, no omitempty, Raw as a string of the bytes
     return {"Refs": [ref],
             "Layers": [{"MediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
@@ -55,7 +55,7 @@ def image_desc(im, tag, ref):
             "Config": {"Digest": sha(im["config"]), "Raw": im["config"].decode()},
             "Manifest": {"MediaType": "application/vnd.docker.distribution.manifest.v2+json",
                          "Digest": sha(im["manifest"]), "Raw": im["manifest"].decode()},
-            "Tag": tag, "OrigRef": ref if tag == "v1" else "", "Labels": None}
+            "Tag": tag, "OrigRef": ref if tag == "v1" else "", "Labels": labels}
 
 one = image("one", [("hello.txt", b"hello from one\n")])
 two = image("two", [("data/two.txt", b"two " * 3000)])
@@ -64,14 +64,15 @@ index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.
                                    "size": len(two["manifest"]), "digest": sha(two["manifest"]),
                                    "platform": {"architecture": "amd64", "os": "linux"}}]}).encode()
 descs = [
-    {"ImageIndex": None, "Image": image_desc(one, "v1", "example.com/src/one:v1")},
+    {"ImageIndex": None, "Image": image_desc(one, "v1", "example.com/src/one:v1",
+                                             {"dev.carvel.imgpkg.copy.root-bundle": ""})},
     {"ImageIndex": None, "Image": image_desc(two, "v2", "example.com/src/two@" + sha(two["manifest"]))},
     {"ImageIndex": {"Refs": ["example.com/src/multi"],
                     "Images": [image_desc(two, "multi", "example.com/src/multi@" + sha(two["manifest"]))],
                     "Indexes": None,
                     "MediaType": "application/vnd.oci.image.index.v1+json",
                     "Digest": sha(index), "Raw": index.decode(), "Tag": "multi",
-                    "OrigRef": "", "Labels": {"dev.carvel.imgpkg.copy.root-bundle": ""}},
+                    "OrigRef": "", "Labels": None},
      "Image": None},
 ]
 # compact, and HTML characters escaped, as Go's encoding/json writes
@@ -127,7 +128,7 @@ test_legacy_tar_copy_to_repo_keeps_digests() {
     lt_same_manifest "$repo@$(lt_fx one)" one
     lt_same_manifest "$repo@$(lt_fx two)" two
     lt_same_manifest "$repo@$(lt_fx index)" index
-    lt_same_manifest "$repo:v1" one
+    lt_same_manifest "$repo:v1" one # the root keeps its tag
     assert_eq "$(lt_fx one)" \
         "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$repo@$(lt_fx one)")" \
         "digest of one"
@@ -146,10 +147,11 @@ test_legacy_tar_copy_to_repo_keeps_digests() {
     umoci unpack --rootless --image back:v1 ub > /dev/null
     assert_eq "hello from one" "$(cat ub/rootfs/hello.txt)" "unpacked file"
 
-    # push --tar takes the same tarball
+    # push --tar takes the same tarball, every entry under its Tag
     imgpkg push --tar legacy.tar --to-repo "$REG_ADDR/legacy-push" > /dev/null
-    lt_same_manifest "$REG_ADDR/legacy-push@$(lt_fx index)" index
     lt_same_manifest "$REG_ADDR/legacy-push:v1" one
+    lt_same_manifest "$REG_ADDR/legacy-push:v2" two
+    lt_same_manifest "$REG_ADDR/legacy-push:multi" index
 }
 
 test_legacy_tar_corrupted_layer_refused() {

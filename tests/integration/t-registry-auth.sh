@@ -280,3 +280,27 @@ test_registry_auth_token_expired_is_renewed() {
         "$(skopeo inspect --tls-verify=false --creds "$RA_USER:$RA_PASS" --format '{{.Digest}}' "docker://$RA_TOK_ADDR/tok/renew:v1")" \
         "digest read back"
 }
+
+test_registry_auth_token_read_scopes() {
+    ra_token reads
+    make_files f
+    creds=(--registry-username "$RA_USER" --registry-password "$RA_PASS")
+    imgpkg push --tty -i "$RA_TOK_ADDR/tok/src:v1" -f f "${creds[@]}" > out.txt
+    want=$(ra_pushed out.txt)
+    # reading from a registry asks for pull on that repository, nothing more
+    : > "$RA_TOK_LOG"
+    imgpkg copy -i "$RA_TOK_ADDR/tok/src:v1" --to-tar x.tar "${creds[@]}" > /dev/null
+    assert_eq "repository:tok/src:pull" "$(sort -u "$RA_TOK_LOG")" "scopes asked by copy --to-tar"
+    [ -s x.tar ] || fail "copy --to-tar wrote nothing"
+    # registry to registry: pull on the source, pull,push on the destination
+    # (together in one token when the blobs are mounted across repositories)
+    : > "$RA_TOK_LOG"
+    imgpkg copy -i "$RA_TOK_ADDR/tok/src:v1" --to-repo "$RA_TOK_ADDR/tok/dst" "${creds[@]}" > /dev/null
+    tr ' ' '\n' < "$RA_TOK_LOG" | sort -u > scopes
+    grep -qx 'repository:tok/src:pull' scopes || fail "no pull scope on the source: $(cat "$RA_TOK_LOG")"
+    grep -qx 'repository:tok/dst:pull,push' scopes || fail "no push scope on the destination: $(cat "$RA_TOK_LOG")"
+    [ "$(wc -l < scopes)" = 2 ] || fail "scopes beyond pull on the source and push on the destination: $(cat "$RA_TOK_LOG")"
+    assert_eq "$want" \
+        "$(skopeo inspect --tls-verify=false --creds "$RA_USER:$RA_PASS" --format '{{.Digest}}' "docker://$RA_TOK_ADDR/tok/dst:v1")" \
+        "digest copied"
+}

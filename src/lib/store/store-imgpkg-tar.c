@@ -35,14 +35,25 @@ struct legacy_config {
     size_t len;
 };
 
+/* Digest -> index into an array; the keys point into the (stable) elements. */
+struct digest_map {
+    struct digest_slot {
+        const char *key; /* NULL when free */
+        size_t idx;
+    } * slots;
+    size_t n, cap;
+};
+
 struct legacy_store {
     struct ip_store base;
     struct ip_tar_index tar;
     /* every manifest and index (children of indexes too), unique by digest */
     struct ip_manifest **manifests;
     size_t n_manifests, cap_manifests;
-    struct legacy_config *configs;
+    struct digest_map manifest_map;
+    struct legacy_config **configs;
     size_t n_configs, cap_configs;
+    struct digest_map config_map;
     /* one per top-level descriptor of manifest.json */
     struct ip_desc *entries;
     size_t n_entries, cap_entries;
@@ -50,20 +61,62 @@ struct legacy_store {
 
 /* ---------- lookups ---------- */
 
+static size_t digest_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+static void dmap_slot_put(struct digest_slot *slots, size_t cap, const char *key, size_t idx)
+{
+    size_t i = digest_hash(key) & (cap - 1);
+    while (slots[i].key)
+        i = (i + 1) & (cap - 1);
+    slots[i].key = key;
+    slots[i].idx = idx;
+}
+
+static void dmap_put(struct digest_map *m, const char *key, size_t idx)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        struct digest_slot *slots = ip_xcalloc(cap, sizeof(*slots));
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->slots[i].key)
+                dmap_slot_put(slots, cap, m->slots[i].key, m->slots[i].idx);
+        free(m->slots);
+        m->slots = slots;
+        m->cap = cap;
+    }
+    dmap_slot_put(m->slots, m->cap, key, idx);
+    m->n++;
+}
+
+static bool dmap_get(const struct digest_map *m, const char *key, size_t *idx)
+{
+    if (!m->cap)
+        return false;
+    for (size_t i = digest_hash(key) & (m->cap - 1); m->slots[i].key; i = (i + 1) & (m->cap - 1)) {
+        if (!strcmp(m->slots[i].key, key)) {
+            *idx = m->slots[i].idx;
+            return true;
+        }
+    }
+    return false;
+}
+
 static const struct ip_manifest *find_manifest(const struct legacy_store *ls, const char *digest)
 {
-    for (size_t i = 0; i < ls->n_manifests; i++)
-        if (!strcmp(ls->manifests[i]->digest, digest))
-            return ls->manifests[i];
-    return NULL;
+    size_t i;
+    return dmap_get(&ls->manifest_map, digest, &i) ? ls->manifests[i] : NULL;
 }
 
 static const struct legacy_config *find_config(const struct legacy_store *ls, const char *digest)
 {
-    for (size_t i = 0; i < ls->n_configs; i++)
-        if (!strcmp(ls->configs[i].digest, digest))
-            return &ls->configs[i];
-    return NULL;
+    size_t i;
+    return dmap_get(&ls->config_map, digest, &i) ? ls->configs[i] : NULL;
 }
 
 static void layer_member_name(const char *digest, char name[128])
@@ -224,7 +277,8 @@ static int add_manifest(struct legacy_store *ls, const char *media_type, const c
                                     err)) < 0)
             return ip_err_wrap(err, "%s: %s %s", where, what, digest);
         IP_GROW(ls->manifests, ls->cap_manifests, ls->n_manifests + 1);
-        ls->manifests[ls->n_manifests++] = m;
+        ls->manifests[ls->n_manifests] = m;
+        dmap_put(&ls->manifest_map, m->digest, ls->n_manifests++);
         *out = m;
     }
     if ((*out)->is_index != want_index)
@@ -263,11 +317,13 @@ static int parse_image(struct legacy_store *ls, yajl_val img, const char *where,
         return ip_err_set(err, IP_E_DIGEST, "%s: manifest %s names config %s, not %s", where,
                           m->digest, m->config.digest, cdigest);
     if (!find_config(ls, cdigest)) {
-        IP_GROW(ls->configs, ls->cap_configs, ls->n_configs + 1);
-        struct legacy_config *c = &ls->configs[ls->n_configs++];
+        struct legacy_config *c = ip_xcalloc(1, sizeof(*c));
         memcpy(c->digest, cdigest, IP_DIGEST_SIZE);
         c->raw = ip_xstrndup(craw, clen);
         c->len = clen;
+        IP_GROW(ls->configs, ls->cap_configs, ls->n_configs + 1);
+        ls->configs[ls->n_configs] = c;
+        dmap_put(&ls->config_map, c->digest, ls->n_configs++);
     }
     /* The Layers descriptors only repeat the manifest; the manifest decides
      * which members must be present (non-distributable layers may be absent,
@@ -547,9 +603,13 @@ static void legacy_free(struct ip_store *s)
     for (size_t i = 0; i < ls->n_manifests; i++)
         ip_manifest_free(ls->manifests[i]);
     free(ls->manifests);
-    for (size_t i = 0; i < ls->n_configs; i++)
-        free(ls->configs[i].raw);
+    free(ls->manifest_map.slots);
+    for (size_t i = 0; i < ls->n_configs; i++) {
+        free(ls->configs[i]->raw);
+        free(ls->configs[i]);
+    }
     free(ls->configs);
+    free(ls->config_map.slots);
     ip_descs_free(ls->entries, ls->n_entries);
     free(ls->base.location);
     free(ls);

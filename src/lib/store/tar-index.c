@@ -21,12 +21,46 @@ const char *ip_tar_norm_name(const char *n)
     return n;
 }
 
+/* FNV-1a: names are looked up once per blob, and a tar may have many members. */
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
+}
+
 const struct ip_tar_member *ip_tar_index_find(const struct ip_tar_index *ti, const char *name)
 {
-    for (size_t i = 0; i < ti->n_members; i++)
-        if (!strcmp(ti->members[i].name, name))
-            return &ti->members[i];
+    if (!ti->n_slots)
+        return NULL;
+    for (size_t i = name_hash(name) & (ti->n_slots - 1); ti->slots[i];
+         i = (i + 1) & (ti->n_slots - 1))
+        if (!strcmp(ti->members[ti->slots[i] - 1].name, name))
+            return &ti->members[ti->slots[i] - 1];
     return NULL;
+}
+
+static void slot_put(size_t *slots, size_t n_slots, const char *name, size_t idx)
+{
+    size_t i = name_hash(name) & (n_slots - 1);
+    while (slots[i])
+        i = (i + 1) & (n_slots - 1);
+    slots[i] = idx + 1;
+}
+
+/* Indexes the last member added (the table is kept at most half full). */
+static void index_last(struct ip_tar_index *ti)
+{
+    if (ti->n_members * 2 > ti->n_slots) {
+        size_t n = ti->n_slots ? ti->n_slots * 2 : 64;
+        free(ti->slots);
+        ti->slots = ip_xcalloc(n, sizeof(*ti->slots));
+        ti->n_slots = n;
+        for (size_t i = 0; i + 1 < ti->n_members; i++)
+            slot_put(ti->slots, n, ti->members[i].name, i);
+    }
+    slot_put(ti->slots, ti->n_slots, ti->members[ti->n_members - 1].name, ti->n_members - 1);
 }
 
 struct tar_blob_reader {
@@ -132,6 +166,7 @@ int ip_tar_index_scan(struct ip_tar_index *ti, const char *path, struct ip_err *
         m->name = ip_xstrdup(name);
         m->header_pos = archive_read_header_position(a);
         m->size = archive_entry_size(ae);
+        index_last(ti);
     }
     if (r != ARCHIVE_EOF) {
         rc = ip_err_set(err, IP_E_FORMAT, "'%s' is not a valid tar file: %s", ti->path,
@@ -148,6 +183,7 @@ void ip_tar_index_release(struct ip_tar_index *ti)
     for (size_t i = 0; i < ti->n_members; i++)
         free(ti->members[i].name);
     free(ti->members);
+    free(ti->slots);
     free(ti->path);
     memset(ti, 0, sizeof(*ti));
 }

@@ -20,6 +20,8 @@ struct ip_tar_index {
     char *path;
     struct ip_tar_member *members;
     size_t n_members, cap_members;
+    size_t *slots; /* hash of names: member index + 1, 0 when free */
+    size_t n_slots;
 };
 
 /* Member names as they are looked up: leading "./" and "/" dropped. */

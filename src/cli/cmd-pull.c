@@ -1,0 +1,328 @@
+/* cmd-pull.c - imgpkg pull: an image's or bundle's files into a directory,
+ * from a registry, an OCI tarball (ours or imgpkg's legacy one) or a layout.
+ * The files are extracted into a temporary directory beside the output and
+ * moved into place only when complete; after a relocation, a bundle's
+ * .imgpkg/images.yml is rewritten to where its images are now. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "imgpkg/airgap.h"
+#include "imgpkg/extract.h"
+#include "imgpkg/lock.h"
+#include "util/banned.h"
+
+static const struct command pull_cmd = {
+    "pull", "Pull a bundle or image into a directory",
+    "imgpkg pull (-b REF | -i REF | --lock FILE | --tar FILE | --oci-layout DIR) -o DIR [flags]",
+    cmd_pull};
+
+struct pull_opts {
+    char *bundle, *image, *lock, *tar, *layout, *output;
+    bool recursive, bundle_check, keep_permissions;
+};
+
+/* Extracts m from s into a temporary directory next to `out`, then replaces
+ * `out` with it. */
+static int extract_to(struct ip_store *s, const struct ip_manifest *m, const char *out,
+                      const struct pull_opts *o, struct ip_err *err)
+{
+    cleanup_free char *parent = ip_dirname(out);
+    cleanup_free char *base = ip_basename(out);
+    cleanup_free char *tmp = ip_xasprintf("%s/.%s-XXXXXX", parent, base);
+    cleanup_free char *old = NULL;
+    struct ip_extract_opts eo = {.keep_permissions = o->keep_permissions};
+    int rc;
+
+    if ((rc = ip_mkdirs(parent, err)) < 0)
+        return rc;
+    if (!mkdtemp(tmp))
+        return ip_err_sys(err, errno, "creating a directory beside '%s'", out);
+    chmod(tmp, 0755);
+    if ((rc = ip_extract_image(s, m, tmp, &eo, err)) < 0) {
+        ip_remove_tree(tmp);
+        return rc;
+    }
+    if (ip_is_dir(out)) {
+        old = ip_xasprintf("%s/.%s-old-XXXXXX", parent, base);
+        if (!mkdtemp(old)) {
+            rc = ip_err_sys(err, errno, "replacing '%s'", out);
+            ip_remove_tree(tmp);
+            return rc;
+        }
+        rmdir(old);
+        if (rename(out, old) < 0) {
+            rc = ip_err_sys(err, errno, "replacing '%s'", out);
+            ip_remove_tree(tmp);
+            return rc;
+        }
+    }
+    if (rename(tmp, out) < 0) {
+        rc = ip_err_sys(err, errno, "moving the pulled files to '%s'", out);
+        if (old)
+            rename(old, out);
+        ip_remove_tree(tmp);
+        return rc;
+    }
+    if (old)
+        ip_remove_tree(old);
+    return 0;
+}
+
+/* Rewrites DIR/.imgpkg/images.yml relative to `repo` (registry/repository) when
+ * every image is found there (or a locations record says they were copied). */
+static int relocate_lock(struct ip_store *bundle_store, const struct ip_graph_node *b,
+                         const char *dir, bool print, struct ip_err *err)
+{
+    cleanup_free char *ltag = ip_imgpkg_locations_tag(b->digest);
+    cleanup_free char *path = ip_xasprintf("%s/.imgpkg/images.yml", dir);
+    struct ip_manifest *m = NULL;
+    bool relocated = true;
+    int rc;
+
+    if (print)
+        ui_line("\nLocating image lock file images...");
+    if (ip_store_get_manifest(bundle_store, ltag, &m, err) == 0) {
+        ip_manifest_free(m);
+    } else {
+        for (size_t i = 0; i < b->lock.n_images && relocated; i++) {
+            const char *at = strchr(b->lock.images[i].image, '@');
+            if (!at) {
+                relocated = false;
+                break;
+            }
+            if ((rc = ip_store_get_manifest(bundle_store, at + 1, &m, err)) < 0) {
+                if (err->code != IP_E_NOTFOUND && err->code != IP_E_AUTH)
+                    return rc;
+                relocated = false;
+                break;
+            }
+            ip_manifest_free(m);
+        }
+    }
+    if (!relocated) {
+        if (print)
+            ui_line("One or more images not found in bundle repo; skipping lock file update");
+        return 0;
+    }
+    struct ip_images_lock l = {0};
+    l.images = ip_xcalloc(b->lock.n_images ? b->lock.n_images : 1, sizeof(*l.images));
+    for (size_t i = 0; i < b->lock.n_images; i++) {
+        const char *at = strchr(b->lock.images[i].image, '@');
+        l.images[i].image = ip_xasprintf("%s%s", bundle_store->location, at);
+        l.images[i].annotations = b->lock.images[i].annotations;
+        l.images[i].n_annotations = b->lock.images[i].n_annotations;
+    }
+    l.n_images = b->lock.n_images;
+    rc = ip_images_lock_write(path, &l, err);
+    for (size_t i = 0; i < l.n_images; i++)
+        free(l.images[i].image);
+    free(l.images);
+    if (rc < 0)
+        return ip_err_wrap(err, "Rewriting image lock file");
+    if (print)
+        ui_line("The bundle repo (%s) is hosting every image specified in the bundle's Images "
+                "Lock file (.imgpkg/images.yml)",
+                bundle_store->location);
+    return 0;
+}
+
+static int pick_platform(struct ip_store *s, struct ip_manifest **m, struct ip_err *err)
+{
+    struct ip_manifest *idx = *m;
+    if (!idx->is_index)
+        return 0;
+    for (size_t i = 0; i < idx->n_manifests; i++) {
+        const struct ip_desc *d = &idx->manifests[i];
+        if (d->platform_os && !strcmp(d->platform_os, "linux") && d->platform_arch &&
+            !strcmp(d->platform_arch, "amd64") && ip_media_type_is_manifest(d->media_type)) {
+            struct ip_manifest *child;
+            int rc = ip_store_get_manifest(s, d->digest, &child, err);
+            if (rc < 0)
+                return rc;
+            ip_manifest_free(idx);
+            *m = child;
+            return 0;
+        }
+    }
+    return ip_err_set(err, IP_E_UNSUPPORTED,
+                      "%s is an image index without a linux/amd64 image: pull one of its images "
+                      "by digest",
+                      idx->digest);
+}
+
+static int do_pull(struct pull_opts *o, struct registry_flags *rf, struct ip_err *err)
+{
+    struct ip_registry_opts ro;
+    struct ip_source_set *set = NULL;
+    struct ip_store *src = NULL;
+    struct ip_graph g = {0};
+    struct ip_manifest *m = NULL;
+    int rc;
+
+    if ((rc = registry_flags_opts(rf, &ro, err)) < 0)
+        return rc;
+    if (!o->output || !*o->output)
+        return ip_err_set(err, IP_E_USAGE, "Expected --output to be none empty");
+    cleanup_free char *outbase = ip_basename(o->output);
+    if (!strcmp(o->output, "/") || !strcmp(outbase, ".") || !strcmp(outbase, ".."))
+        return ip_err_set(err, IP_E_USAGE,
+                          "Disallowed output directory (trying to avoid accidental deletion)");
+    if (!!o->bundle + !!o->image + !!o->lock > 1)
+        return ip_err_set(err, IP_E_USAGE, "Expected only one of image, bundle, or lock");
+    if (o->tar && o->layout)
+        return ip_err_set(err, IP_E_USAGE, "Expected only one of --tar and --oci-layout");
+    if (!o->tar && !o->layout && !o->bundle && !o->image && !o->lock)
+        return ip_err_set(err, IP_E_USAGE, "Expected either image or bundle reference");
+
+    struct ip_graph_opts go = {.kind = o->bundle || o->lock ? IP_ROOT_BUNDLE
+                                       : o->image && o->bundle_check ? IP_ROOT_IMAGE
+                                                                     : IP_ROOT_ANY};
+    set = ip_source_set_new(&ro);
+    if (o->tar || o->layout) {
+        if ((rc = open_layout_source(o->tar, o->layout, &src, err)) < 0)
+            goto out;
+        const char *name = o->bundle ? o->bundle : o->image;
+        if (name) {
+            /* NAME[:TAG] or a digest picks the entry */
+            struct ip_ref r;
+            memset(&r, 0, sizeof(r));
+            const char *sel = name;
+            if (!ip_digest_valid(name) && ip_ref_parse(name, &r, err) == 0)
+                sel = r.digest[0] ? r.digest : (r.tag ? r.tag : "latest");
+            rc = ip_store_get_manifest(src, sel, &m, err);
+            ip_ref_release(&r);
+            if (rc < 0)
+                goto out;
+            struct ip_graph_node *n = ip_xcalloc(1, sizeof(*n));
+            g.nodes = n;
+            g.n = g.cap = 1;
+            n->src = src;
+            n->is_root = true;
+            memcpy(n->digest, m->digest, IP_DIGEST_SIZE);
+            if ((rc = ip_image_is_bundle(src, m, &n->is_bundle, err)) < 0)
+                goto out;
+        } else {
+            if ((rc = ip_graph_from_layout(src, &go, &g, err)) < 0)
+                goto out;
+            if ((rc = ip_store_get_manifest(src, g.nodes[0].digest, &m, err)) < 0)
+                goto out;
+        }
+    } else {
+        const char *ref = o->bundle ? o->bundle : o->image;
+        cleanup_free char *lock_ref = NULL;
+        if (o->lock) {
+            struct ip_buf b = IP_BUF_INIT;
+            if ((rc = ip_read_file(o->lock, 16u << 20, &b, err)) < 0)
+                goto out;
+            const char *img = strstr(b.data ? b.data : "", "image:");
+            if (!img || !strstr(b.data, "BundleLock")) {
+                ip_buf_release(&b);
+                rc = ip_err_set(err, IP_E_INPUT, "--lock '%s' is not a BundleLock", o->lock);
+                goto out;
+            }
+            img += 6;
+            while (*img == ' ')
+                img++;
+            lock_ref = ip_xstrndup(img, strcspn(img, " \r\n"));
+            ip_buf_release(&b);
+            ref = lock_ref;
+        }
+        /* only what pull needs: the root, and with -r the nested bundles */
+        struct ip_graph_opts one = go;
+        if ((rc = ip_graph_from_registry(set, ref, &one, &g, err)) < 0)
+            goto out;
+        if ((rc = ip_store_get_manifest(g.nodes[0].src, g.nodes[0].digest, &m, err)) < 0)
+            goto out;
+    }
+    struct ip_graph_node *root = &g.nodes[0];
+    if (o->bundle && !root->is_bundle) {
+        rc = ip_err_set(err, IP_E_INPUT,
+                        "Expected bundle image but found plain image (hint: Did you use -i instead "
+                        "of -b?)");
+        goto out;
+    }
+    if (o->image && root->is_bundle && o->bundle_check) {
+        rc = ip_err_set(err, IP_E_INPUT,
+                        "Expected bundle flag when pulling a bundle (hint: Use -b instead of -i "
+                        "for bundles)");
+        goto out;
+    }
+    if ((rc = pick_platform(root->src, &m, err)) < 0)
+        goto out;
+    ui_line("Pulling %s '%s@%s'", root->is_bundle ? "bundle" : "image", root->src->location,
+            root->digest);
+    if ((rc = extract_to(root->src, m, o->output, o, err)) < 0)
+        goto out;
+    bool from_registry = !o->tar && !o->layout;
+    if (root->is_bundle && from_registry) {
+        if (!root->lock.n_images && !root->lock.images)
+            ip_bundle_images_lock(root->src, m, &root->lock, err);
+        if ((rc = relocate_lock(root->src, root, o->output, true, err)) < 0)
+            goto out;
+    }
+    if (o->recursive && root->is_bundle) {
+        for (size_t i = 1; i < g.n; i++) {
+            struct ip_graph_node *n = &g.nodes[i];
+            if (!n->is_bundle)
+                continue;
+            struct ip_manifest *nm = NULL;
+            cleanup_free char *dir = ip_xasprintf("%s/.imgpkg/bundles/sha256-%s", o->output,
+                                                  ip_digest_hex(n->digest));
+            if ((rc = ip_store_get_manifest(n->src, n->digest, &nm, err)) < 0)
+                goto out;
+            ui_line("Pulling nested bundle '%s@%s'", n->src->location, n->digest);
+            rc = extract_to(n->src, nm, dir, o, err);
+            ip_manifest_free(nm);
+            if (rc == 0 && from_registry)
+                rc = relocate_lock(n->src, n, dir, false, err);
+            if (rc < 0)
+                goto out;
+        }
+    }
+out:
+    ip_manifest_free(m);
+    ip_graph_release(&g);
+    ip_store_free(src);
+    ip_source_set_free(set);
+    return rc;
+}
+
+int cmd_pull(int argc, char **argv, struct ip_err *err)
+{
+    struct registry_flags rf;
+    struct pull_opts o;
+    struct flag flags[30];
+    size_t nf = 0;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    o.bundle_check = true;
+    registry_flags_init(&rf);
+    flags[nf++] = (struct flag){"bundle", 'b', FLAG_STRING, &o.bundle, "Set bundle reference (with --tar: the tag to pull)", false};
+    flags[nf++] = (struct flag){"image", 'i', FLAG_STRING, &o.image, "Set image reference (with --tar: the tag to pull)", false};
+    flags[nf++] = (struct flag){"lock", 0, FLAG_STRING, &o.lock, "BundleLock of the bundle to pull", false};
+    flags[nf++] = (struct flag){"tar", 0, FLAG_STRING, &o.tar, "Pull from a tarball (OCI, or imgpkg's own)", false};
+    flags[nf++] = (struct flag){"oci-layout", 0, FLAG_STRING, &o.layout, "Pull from an OCI image layout directory", false};
+    flags[nf++] = (struct flag){"output", 'o', FLAG_STRING, &o.output, "Set output path", false};
+    flags[nf++] = (struct flag){"recursive", 'r', FLAG_BOOL, &o.recursive, "Recursively pull all nested bundles into .imgpkg/bundles/", false};
+    flags[nf++] = (struct flag){"image-is-bundle-check", 0, FLAG_BOOL, &o.bundle_check, "Error when image is a bundle (disable to pull a bundle as an image) (default true)", false};
+    flags[nf++] = (struct flag){"preserve-permissions", 0, FLAG_BOOL, &o.keep_permissions, "Keep the permissions of the files as stored", false};
+    nf = registry_flags_add(flags, nf, &rf);
+    flags[nf] = (struct flag){NULL, 0, 0, NULL, NULL, false};
+    rc = cli_parse(&pull_cmd, flags, argc, argv, err);
+    if (rc == 0 && g_cli.help)
+        cli_print_help(&pull_cmd, flags);
+    else if (rc == 0)
+        rc = do_pull(&o, &rf, err);
+    registry_flags_release(&rf);
+    free(o.bundle);
+    free(o.image);
+    free(o.lock);
+    free(o.tar);
+    free(o.layout);
+    free(o.output);
+    return rc;
+}
