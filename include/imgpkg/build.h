@@ -30,6 +30,7 @@ struct ip_build_result {
     struct ip_store *store; /* mem store holding layer file, config, manifest */
     char manifest_digest[IP_DIGEST_SIZE];
     char *layer_path;       /* temporary file, removed by ip_build_result_release */
+    int layer_fd;           /* holds the temporary file's lock until then */
 };
 
 int ip_build(const struct ip_build_opts *opts, struct ip_build_result *out, struct ip_err *err);

@@ -63,8 +63,18 @@ int ip_write_all(int fd, const void *p, size_t n, struct ip_err *err);
 /* Writes data to path atomically: temp file in the same directory, fsync, rename. */
 int ip_write_file_atomic(const char *path, const void *data, size_t n, int mode,
                          struct ip_err *err);
-/* Creates a temporary file "<dir>/.<prefix>-XXXXXX" (mode 0644); *path_out is owned. */
+/* Creates a temporary file "<dir>/.<prefix>-XXXXXX" (mode 0644), locked while
+ * its descriptor is open; *path_out is owned. */
 int ip_mkstemp_in(const char *dir, const char *prefix, char **path_out, struct ip_err *err);
+/* Creates "<dir>/.<prefix>-XXXXXX" as a directory; returns an fd that holds its
+ * lock (close it when done). */
+int ip_mkdtemp_in(const char *dir, const char *prefix, char **path_out, struct ip_err *err);
+/* Removes the temporary files and directories ".<prefix>-XXXXXX" in dir that
+ * no live run holds (what a killed run left).  prefix NULL: any such name. */
+void ip_cleanup_stale_temps(const char *dir, const char *prefix);
+/* Fault injection for the crash tests: with IMGPKG_TEST_CRASH_AT=N the process
+ * kills itself (SIGKILL) at the Nth point where it writes or renames. */
+void ip_crashpoint(void);
 int ip_fsync_dir(const char *dir, struct ip_err *err);
 /* Directory part and base name of a path (fresh strings). */
 char *ip_dirname(const char *path);

@@ -180,7 +180,7 @@ static int do_copy(struct copy_opts *o, struct registry_flags *rf, struct ip_err
     }
     ui_line("copy | exporting %zu images...", g.n);
 
-    struct ip_copy_opts co = {.concurrency = rf->concurrency, .retries = 3,
+    struct ip_copy_opts co = {.concurrency = rf->concurrency, .retries = ro.retries,
                               .progress = ui_is_tty() ? ip_copy_progress_lines : NULL,
                               .include_nondistributable = o->include_nd,
                               .skipped = warn_skipped};

@@ -62,7 +62,7 @@ static int push_files(struct build_flags *bf, const char *to_oci_tar, const char
     item.src_ref = br.manifest_digest;
     item.annotations = name.ann; /* the tag */
     item.n_annotations = 1;
-    struct ip_copy_opts co = {.concurrency = concurrency, .retries = 3,
+    struct ip_copy_opts co = {.concurrency = concurrency, .retries = ro->retries,
                               .progress = ui_is_tty() ? ip_copy_progress_lines : NULL};
     if ((rc = ip_copy(br.store, reg, &item, 1, &co, &res, err)) < 0)
         goto out;

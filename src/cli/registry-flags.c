@@ -181,7 +181,7 @@ int publish_layout(struct ip_store *src, const struct publish_opts *po, struct i
     }
     if ((rc = ip_store_registry_open(&ref, po->registry, &dst, err)) < 0)
         goto out;
-    struct ip_copy_opts co = {.concurrency = po->concurrency, .retries = 3,
+    struct ip_copy_opts co = {.concurrency = po->concurrency, .retries = po->registry->retries,
                               .progress = ui_is_tty() ? ip_copy_progress_lines : NULL};
     if ((rc = ip_copy(src, dst, items, n, &co, results, err)) < 0)
         goto out;

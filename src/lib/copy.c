@@ -268,7 +268,9 @@ static int copy_blobs(struct ip_store *src, struct ip_store *dst, const struct p
                       const struct ip_copy_opts *opts, struct ip_err *err)
 {
     int concurrency = opts && opts->concurrency ? opts->concurrency : 5;
-    int retries = opts ? opts->retries : 3;
+    int retries = opts ? opts->retries : 5;
+    if (retries < 0)
+        retries = 0;
     struct pool p = {.src = src, .dst = dst, .plan = plan, .opts = opts, .retries = retries};
     pthread_t threads[64];
     int n = concurrency;

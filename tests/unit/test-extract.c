@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +32,8 @@ struct tentry {
 
 enum compression { GZIP, PLAIN, ZSTD };
 
+static bool utf8_headers;
+
 static la_ssize_t buf_write(struct archive *a, void *p, const void *data, size_t n)
 {
     struct ip_err err;
@@ -44,6 +47,10 @@ static bool make_layer(const struct tentry *t, enum compression c, struct ip_buf
     struct archive *a = archive_write_new();
     static char zeros[1 << 16];
     archive_write_set_format_pax_restricted(a);
+    /* names are bytes, whatever the locale (unless a test wants UTF-8 records) */
+    if (!utf8_headers)
+        ck_assert_int_eq(archive_write_set_format_option(a, "pax", "hdrcharset", "BINARY"),
+                         ARCHIVE_OK);
     if (c == GZIP)
         ck_assert_int_eq(archive_write_add_filter_gzip(a), ARCHIVE_OK);
     if (c == ZSTD && archive_write_add_filter_zstd(a) != ARCHIVE_OK) {
@@ -56,7 +63,7 @@ static bool make_layer(const struct tentry *t, enum compression c, struct ip_buf
     for (; t->type; t++) {
         struct archive_entry *e = archive_entry_new();
         int64_t size = 0;
-        archive_entry_set_pathname_utf8(e, t->name); /* names are bytes, in any locale */
+        archive_entry_set_pathname(e, t->name);
         archive_entry_set_mtime(e, MTIME, 0);
         archive_entry_set_perm(e, (mode_t)(t->mode ? t->mode : 0644));
         switch (t->type) {
@@ -453,6 +460,70 @@ START_TEST(later_layers_replace)
 }
 END_TEST
 
+START_TEST(utf8_names_in_c_locale)
+{
+    /* as Go and Docker write them: pax "path" and "linkpath" records in UTF-8 */
+    static const struct tentry l[] = {
+        {'f', "\xc3\xbcn\xc3\xaf" "code.txt", "u\n", 0644, 0},
+        {'l', "l", "\xc3\xbcn\xc3\xaf" "code.txt", 0, 0},
+        END,
+    };
+    struct fx f;
+    struct ip_err err;
+    char buf[64];
+    if (!setlocale(LC_CTYPE, "C.UTF-8"))
+        return;
+    fx_init(&f);
+    utf8_headers = true;
+    fx_add(&f, l, GZIP, -1);
+    utf8_headers = false;
+    setlocale(LC_CTYPE, "C");
+    ck_assert_msg(fx_extract(&f, NULL, &err) == 0, "%s", err.msg);
+    assert_file(&f, "\xc3\xbcn\xc3\xaf" "code.txt", "u\n", 0644);
+    char *p = out_path(&f, "l");
+    ssize_t n = readlink(p, buf, sizeof(buf) - 1);
+    ck_assert_int_gt(n, 0);
+    buf[n] = '\0';
+    ck_assert_str_eq(buf, "\xc3\xbcn\xc3\xaf" "code.txt");
+    free(p);
+    fx_release(&f);
+}
+END_TEST
+
+START_TEST(relative_paths)
+{
+    /* a relative output directory, and a store that opens blobs by relative paths */
+    static const struct tentry l[] = {{'f', "a", "a\n", 0644, 0}, END};
+    struct fx f;
+    struct ip_err err;
+    struct ip_desc d;
+    char here[4096];
+    fx_init(&f);
+    fx_add(&f, l, GZIP, -1);
+    fx_manifest(&f);
+    char *blobs = ip_path_join(f.tmp, "out/../blobs");
+    char *bpath = ip_path_join(blobs, "layer");
+    ck_assert_int_eq(ip_mkdirs(blobs, &err), 0);
+    ck_assert_int_eq(ip_write_file_atomic(bpath, f.last.data, f.last.len, 0644, &err), 0);
+    struct ip_store *s = ip_store_mem_new();
+    memset(&d, 0, sizeof(d));
+    d.media_type = (char *)IP_MT_OCI_LAYER_GZIP;
+    d.size = (int64_t)f.last.len;
+    memcpy(d.digest, f.digest, IP_DIGEST_SIZE);
+    ip_store_mem_add_file_blob(s, &d, "blobs/layer");
+    ck_assert_ptr_nonnull(getcwd(here, sizeof(here)));
+    ck_assert_int_eq(chdir(f.tmp), 0);
+    int rc = ip_extract_image(s, f.m, "out", NULL, &err);
+    ck_assert_int_eq(chdir(here), 0);
+    ck_assert_msg(rc == 0, "%s", err.msg);
+    assert_file(&f, "a", "a\n", 0644);
+    ip_store_free(s);
+    free(bpath);
+    free(blobs);
+    fx_release(&f);
+}
+END_TEST
+
 START_TEST(plain_and_zstd_layers)
 {
     static const struct tentry l1[] = {{'f', "a", "plain tar\n", 0644, 0}, END};
@@ -835,6 +906,8 @@ Suite *suite_extract(void)
     tcase_add_test(tc, kept_permissions);
     tcase_add_test(tc, links_inside);
     tcase_add_test(tc, later_layers_replace);
+    tcase_add_test(tc, utf8_names_in_c_locale);
+    tcase_add_test(tc, relative_paths);
     tcase_add_test(tc, plain_and_zstd_layers);
     tcase_add_test(tc, refuses_dotdot);
     tcase_add_test(tc, refuses_absolute);

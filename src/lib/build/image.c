@@ -142,6 +142,8 @@ void ip_build_result_release(struct ip_build_result *r)
         unlink(r->layer_path);
         free(r->layer_path);
     }
+    if (r->layer_fd > 0)
+        close(r->layer_fd);
     memset(r, 0, sizeof(*r));
 }
 
@@ -182,6 +184,7 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
     if (r.is_bundle && (rc = check_bundle(o, &dirs, err)) < 0)
         goto out;
 
+    ip_cleanup_stale_temps(o->tmp_dir ? o->tmp_dir : ".", "imgpkg-layer");
     fd = ip_mkstemp_in(o->tmp_dir ? o->tmp_dir : ".", "imgpkg-layer", &r.layer_path, err);
     if (fd < 0) {
         rc = fd;
@@ -209,6 +212,8 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
                                         NULL, 0, err)) < 0)
         goto out;
     ip_sha256_of(manifest.data, manifest.len, r.manifest_digest);
+    r.layer_fd = fd;
+    fd = -1;
     *out = r;
     memset(&r, 0, sizeof(r));
     rc = 0;

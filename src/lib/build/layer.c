@@ -29,6 +29,7 @@ static int sink(void *p, const void *data, size_t n, struct ip_err *err)
     struct layer_ctx *c = p;
     ip_sha256_update(&c->comp, data, n);
     c->size += (int64_t)n;
+    ip_crashpoint();
     return ip_write_all(c->fd, data, n, err);
 }
 

@@ -990,12 +990,23 @@ int reg_client_new(const char *registry, const struct ip_registry_opts *opts,
     if (!opts->verify_certs)
         fprintf(stderr, "imgpkg: Warning: TLS certificate verification is off for %s\n", registry);
 
-    rc = ping(c, "https", err);
-    if (rc < 0 && err->code == IP_E_NETWORK && (opts->insecure || ip_registry_is_loopback(registry))) {
-        struct ip_err https_err = *err;
-        rc = ping(c, "http", err);
-        if (rc < 0)
-            *err = https_err; /* the https failure is the more telling one */
+    for (int attempt = 0;; attempt++) {
+        rc = ping(c, "https", err);
+        if (rc < 0 && err->code == IP_E_NETWORK &&
+            (opts->insecure || ip_registry_is_loopback(registry))) {
+            struct ip_err https_err = *err;
+            rc = ping(c, "http", err);
+            /* the https failure is the more telling one, unless http got an answer */
+            if (rc < 0 && err->code == IP_E_NETWORK)
+                *err = https_err;
+        }
+        bool transient = rc < 0 && (err->code == IP_E_NETWORK ||
+                                    (err->code == IP_E_HTTP && status_retryable(err->http_status)));
+        /* a registry that refuses connections outright is down: no point waiting */
+        if (rc == 0 || !transient || attempt >= c->opts.retries ||
+            strstr(err->msg, "Couldn't connect") || strstr(err->msg, "certificate"))
+            break;
+        backoff(attempt);
     }
     if (rc < 0)
         goto fail;

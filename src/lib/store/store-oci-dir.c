@@ -23,6 +23,7 @@ struct dir_store {
     bool writable;
     bool fresh;     /* work is a temporary directory renamed onto dir at commit */
     bool committed;
+    int lock_fd; /* holds the lock of a temporary layout directory */
     struct ip_index_doc index;
     struct ip_desc *pending; /* entries declared by begin */
     size_t n_pending;
@@ -117,6 +118,7 @@ static int dir_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_r
     if (fd < 0)
         return fd;
     while ((k = ip_reader_read(v, buf, 1 << 20, err)) > 0) {
+        ip_crashpoint();
         if ((rc = ip_write_all(fd, buf, (size_t)k, err)) < 0) {
             ip_err_wrap(err, "writing blob %s into %s", d->digest, ds->dir);
             goto out;
@@ -130,18 +132,17 @@ static int dir_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_r
         rc = ip_err_sys(err, errno, "writing blob %s into %s", d->digest, ds->dir);
         goto out;
     }
-    close(fd);
-    fd = -1;
+    ip_crashpoint();
     if (rename(tmp, final) < 0) {
         rc = ip_err_sys(err, errno, "writing blob %s into %s", d->digest, ds->dir);
         goto out;
     }
     rc = 0;
 out:
-    if (fd >= 0)
-        close(fd);
     if (rc < 0)
         unlink(tmp);
+    if (fd >= 0)
+        close(fd);
     return rc;
 }
 
@@ -164,8 +165,10 @@ static int dir_adopt_blob_file(struct ip_store *s, const struct ip_desc *d, cons
         return ip_err_sys(err, e, "syncing blob %s", d->digest);
     }
     close(fd);
+    ip_crashpoint();
     if (rename(path, final) == 0) {
         chmod(final, 0644);
+        ip_crashpoint();
         return 0;
     }
     if (errno != EXDEV)
@@ -210,6 +213,7 @@ static int dir_commit(struct ip_store *s, struct ip_err *err)
     if ((rc = ip_fsync_dir(ds->work, err)) < 0)
         goto out;
     if (ds->fresh) {
+        ip_crashpoint();
         if (chmod(ds->work, 0755) < 0 || rename(ds->work, ds->dir) < 0) {
             rc = ip_err_sys(err, errno, "moving the new layout into place at '%s'", ds->dir);
             goto out;
@@ -232,6 +236,8 @@ static void dir_free(struct ip_store *s)
     struct dir_store *ds = (struct dir_store *)s;
     if (ds->fresh && ds->work)
         ip_remove_tree(ds->work);
+    if (ds->lock_fd >= 0)
+        close(ds->lock_fd);
     ip_index_doc_release(&ds->index);
     ip_descs_free(ds->pending, ds->n_pending);
     free(ds->dir);
@@ -309,6 +315,7 @@ int ip_store_oci_dir_open(const char *dir_arg, bool writable, struct ip_store **
     while (len > 1 && dir_arg[len - 1] == '/')
         len--;
     ds->base.ops = &dir_ops;
+    ds->lock_fd = -1;
     ds->base.location = ip_xstrdup(dir_arg);
     ds->base.parallel_read = true;
     ds->base.parallel_write = true;
@@ -330,10 +337,11 @@ int ip_store_oci_dir_open(const char *dir_arg, bool writable, struct ip_store **
         /* new layout: build it beside the destination, rename at commit */
         cleanup_free char *parent = ip_dirname(dir);
         cleanup_free char *base = ip_basename(dir);
-        char *tmpl = ip_xasprintf("%s/.%s-XXXXXX", parent, base);
-        if (!mkdtemp(tmpl)) {
-            rc = ip_err_sys(err, errno, "creating layout '%s'", dir);
-            free(tmpl);
+        char *tmpl = NULL;
+        ip_cleanup_stale_temps(parent, base);
+        ds->lock_fd = ip_mkdtemp_in(parent, base, &tmpl, err);
+        if (ds->lock_fd < 0) {
+            rc = ip_err_wrap(err, "creating layout '%s'", dir);
             goto fail;
         }
         ds->work = tmpl;
@@ -353,6 +361,10 @@ int ip_store_oci_dir_open(const char *dir_arg, bool writable, struct ip_store **
         goto fail;
     if (writable) {
         cleanup_free char *blobs = ip_xasprintf("%s/blobs/sha256", dir);
+        /* what a killed run left behind: temporary blobs and index files */
+        ip_cleanup_stale_temps(blobs, NULL);
+        ip_cleanup_stale_temps(dir, "index.json");
+        ip_cleanup_stale_temps(dir, "oci-layout");
         if ((rc = ip_mkdirs(blobs, err)) < 0)
             goto fail;
         if (access(blobs, W_OK) < 0 || access(dir, W_OK) < 0) {

@@ -238,6 +238,7 @@ static int tar_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_r
         return rc;
     buf = ip_xmalloc(1 << 20);
     while ((k = ip_reader_read(r, buf, 1 << 20, err)) > 0) {
+        ip_crashpoint();
         if (archive_write_data(ts->aw, buf, (size_t)k) != k)
             return aw_fail(ts, err, name);
     }
@@ -273,13 +274,14 @@ static int tar_commit(struct ip_store *s, struct ip_err *err)
         return aw_fail(ts, err, "closing");
     archive_write_free(ts->aw);
     ts->aw = NULL;
-    if (fsync(ts->fd) < 0 || close(ts->fd) < 0) {
-        ts->fd = -1;
+    if (fsync(ts->fd) < 0)
         return ip_err_sys(err, errno, "writing '%s'", ts->path);
-    }
-    ts->fd = -1;
+    ip_crashpoint();
+    /* renamed while the temporary file is still locked (open) */
     if (rename(ts->tmp_path, ts->path) < 0)
         return ip_err_sys(err, errno, "writing '%s'", ts->path);
+    close(ts->fd);
+    ts->fd = -1;
     free(ts->tmp_path);
     ts->tmp_path = NULL;
     cleanup_free char *dir = ip_dirname(ts->path);
@@ -384,6 +386,7 @@ int ip_store_oci_tar_create(const char *path, struct ip_store **out, struct ip_e
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return ip_err_set(err, IP_E_EXISTS, "'%s' is a directory, expected a tarball path", path);
     ts = tar_new(path, &tar_write_ops);
+    ip_cleanup_stale_temps(dir, base);
     ts->fd = ip_mkstemp_in(dir, base, &ts->tmp_path, err);
     if (ts->fd < 0) {
         int rc = ts->fd;

@@ -5,7 +5,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <ctype.h>
+#include <signal.h>
 
 #include "imgpkg/util.h"
 #include "util/banned.h"
@@ -234,6 +237,9 @@ int ip_mkstemp_in(const char *dir, const char *prefix, char **path_out, struct i
 {
     char *tmpl = ip_xasprintf("%s/.%s-XXXXXX", dir, prefix);
     int fd = mkostemp(tmpl, O_CLOEXEC);
+    /* held while the file is ours: a later run removes only unlocked leftovers */
+    if (fd >= 0)
+        flock(fd, LOCK_EX | LOCK_NB);
     if (fd < 0) {
         int e = errno;
         ip_err_sys(err, e, "creating a temporary file in '%s'", dir);
@@ -249,6 +255,83 @@ int ip_mkstemp_in(const char *dir, const char *prefix, char **path_out, struct i
     }
     *path_out = tmpl;
     return fd;
+}
+
+int ip_mkdtemp_in(const char *dir, const char *prefix, char **path_out, struct ip_err *err)
+{
+    char *tmpl = ip_xasprintf("%s/.%s-XXXXXX", dir, prefix);
+    int fd;
+    if (!mkdtemp(tmpl)) {
+        int e = errno;
+        free(tmpl);
+        return ip_err_sys(err, e, "creating a temporary directory in '%s'", dir);
+    }
+    fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        rmdir(tmpl);
+        free(tmpl);
+        return ip_err_sys(err, e, "creating a temporary directory in '%s'", dir);
+    }
+    flock(fd, LOCK_EX | LOCK_NB);
+    *path_out = tmpl;
+    return fd;
+}
+
+static bool temp_suffix(const char *s)
+{
+    if (strlen(s) != 7 || s[0] != '-')
+        return false;
+    for (int i = 1; i < 7; i++)
+        if (!isalnum((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+void ip_cleanup_stale_temps(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    size_t plen = prefix ? strlen(prefix) : 0;
+    if (!d)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        if (n[0] != '.' || !strcmp(n, ".") || !strcmp(n, ".."))
+            continue;
+        size_t len = strlen(n);
+        if (len < 9 || !temp_suffix(n + len - 7))
+            continue;
+        if (prefix && (len != 1 + plen + 7 || strncmp(n + 1, prefix, plen) != 0))
+            continue;
+        int fd = openat(dirfd(d), n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        /* a live run holds its lock: only what a killed run left is taken */
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            cleanup_free char *path = ip_path_join(dir, n);
+            struct stat st;
+            if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+                ip_remove_tree(path);
+            else
+                unlink(path);
+        }
+        close(fd);
+    }
+    closedir(d);
+}
+
+static long crash_at = -1;
+static long crash_count;
+
+void ip_crashpoint(void)
+{
+    if (crash_at < 0) {
+        const char *s = getenv("IMGPKG_TEST_CRASH_AT");
+        crash_at = s && *s ? atol(s) : 0;
+    }
+    if (crash_at > 0 && ++crash_count == crash_at)
+        kill(getpid(), SIGKILL);
 }
 
 int ip_fsync_dir(const char *dir, struct ip_err *err)
@@ -275,12 +358,15 @@ int ip_write_file_atomic(const char *path, const void *data, size_t n, int mode,
         unlink(tmp);
         return -IP_E_IO;
     }
-    close(fd);
+    ip_crashpoint();
     if (rename(tmp, path) < 0) {
         int e = errno;
+        close(fd);
         unlink(tmp);
         return ip_err_sys(err, e, "writing '%s'", path);
     }
+    close(fd);
+    ip_crashpoint();
     return 0;
 }
 
