@@ -47,6 +47,8 @@ fi
 # nothing here may leave the machine: keep any proxy away from the registry
 export no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
 
+START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+START_LOAD=$(cut -d ' ' -f 1-3 /proc/loadavg)
 mkdir -p "$BENCH_DIR"
 BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
 SCRATCH=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
@@ -271,8 +273,9 @@ fs=$(df -PT "$BENCH_DIR" | awk 'NR == 2 {print $2}')
 cat <<EOF
 # imgpkg (C) benchmark
 
-- date: $(date -u '+%Y-%m-%d %H:%M UTC')
-- machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $mem RAM, Linux $(uname -r), $fs filesystem under $BENCH_DIR
+- date: $START_DATE (start) to $(date -u '+%H:%M UTC')
+- machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $mem RAM, Linux $(uname -r), $fs filesystem under $BENCH_DIR;
+  load average $START_LOAD at the start, $(cut -d ' ' -f 1-3 /proc/loadavg) at the end
 - imgpkg: $("$IMGPKG" version | head -n 1 | sed 's/^imgpkg version //'), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) ($BUILD_DIR, release), deflate engine: $engine
 - baselines: $(tar --version | head -n 1), $(gzip --version | head -n 1), $(skopeo --version), $(docker-registry --version | awk '{print "docker-registry " $NF}')
 - runs: $RUNS timed runs per pair after one warm-up, sides alternating; medians of wall-clock time

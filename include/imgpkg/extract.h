@@ -15,8 +15,12 @@
  *
  * Whiteouts (OCI image-spec): ".wh.NAME" removes NAME as left by the earlier
  * layers, ".wh..wh..opq" empties its directory of what the earlier layers put
- * there; neither hides what the same layer writes.  Other ".wh..wh." names
- * (aufs metadata) are ignored.
+ * there; neither hides what the same layer writes, and neither acts through a
+ * symlink (refused).  Other ".wh..wh." names (aufs metadata) are ignored.
+ * A file or symlink of a later layer replaces what an earlier layer left at
+ * its name: a symlink is replaced (never written through), a directory goes
+ * with everything in it.  Names are taken as bytes (UTF-8 pax names are
+ * written as they are, whatever the locale).
  *
  * Modes: by default imgpkg's rule, perm = u | u>>3 | u>>6 with u = mode & 0700,
  * then the process umask (as imgpkg, which has no explicit chmod).  With
@@ -35,8 +39,10 @@
  * cover what the layers create, not symlinks already there.
  *
  * The process's working directory is changed to dir while this runs (libarchive
- * writes relative to it) and restored before returning: do not call it while
- * other threads use relative paths. */
+ * writes relative to it; blobs are still opened from the caller's directory)
+ * and restored before returning: do not call it while other threads use
+ * relative paths or create files (libarchive also briefly sets the umask to 0
+ * to read it). */
 #ifndef IMGPKG_EXTRACT_H
 #define IMGPKG_EXTRACT_H
 
@@ -64,7 +70,10 @@ struct ip_extract_opts {
  * order (later layers overwrite earlier ones; OCI whiteouts ".wh.NAME" remove
  * NAME, ".wh..wh..opq" empties the directory).  Never writes outside dir.
  * o may be NULL (defaults).  Layers may be gzip, zstd (when libarchive has it
- * built in) or plain tar, whatever their media type says. */
+ * built in) or plain tar, whatever their media type says.  Errors: IP_E_INPUT
+ * (a refused entry), IP_E_UNSUPPORTED (devices, FIFOs, sockets), IP_E_TOOBIG,
+ * IP_E_DIGEST (a damaged blob), IP_E_FORMAT (not a tar), IP_E_NOTFOUND (a blob
+ * the store lacks), IP_E_IO. */
 int ip_extract_image(struct ip_store *s, const struct ip_manifest *m, const char *dir,
                      const struct ip_extract_opts *o, struct ip_err *err);
 

@@ -67,12 +67,22 @@ static int write_lock_output(const struct copy_opts *o, const struct ip_graph *g
                              struct ip_store *dst, struct ip_err *err)
 {
     const struct ip_graph_node *root = &g->nodes[0];
-    cleanup_free char *image = ip_xasprintf("%s@%s", dst->location, root->digest);
-    if (root->is_bundle)
+    if (root->is_root && root->is_bundle) {
+        cleanup_free char *image = ip_xasprintf("%s@%s", dst->location, root->digest);
         return ip_bundle_lock_write(o->lock_output, image, root->tag, err);
-    struct ip_lock_image li = {.image = image};
-    struct ip_images_lock l = {.images = &li, .n_images = 1};
-    return ip_images_lock_write(o->lock_output, &l, err);
+    }
+    /* an image, or several without a root: an ImagesLock of where they are now */
+    struct ip_images_lock l = {0};
+    int rc;
+    l.images = ip_xcalloc(g->n, sizeof(*l.images));
+    for (size_t i = 0; i < g->n; i++) {
+        if (g->nodes[i].tag && strstr(g->nodes[i].tag, ".sig"))
+            continue;
+        l.images[l.n_images++].image = ip_xasprintf("%s@%s", dst->location, g->nodes[i].digest);
+    }
+    rc = ip_images_lock_write(o->lock_output, &l, err);
+    ip_images_lock_release(&l);
+    return rc;
 }
 
 /* Copy to a tarball through a staging layout beside it: blobs land there

@@ -153,6 +153,41 @@ static int pick_platform(struct ip_store *s, struct ip_manifest **m, struct ip_e
                       idx->digest);
 }
 
+/* The root alone, from its registry: pull contacts no other repository unless
+ * -r needs the nested bundles (images.yml may name images that are not
+ * reachable from here, or not at all). */
+static int root_from_registry(struct ip_source_set *set, const char *ref_str, struct ip_graph *g,
+                              struct ip_err *err)
+{
+    struct ip_ref ref;
+    struct ip_store *s = NULL;
+    struct ip_manifest *m = NULL;
+    int rc;
+
+    memset(&ref, 0, sizeof(ref));
+    if ((rc = ip_ref_parse(ref_str, &ref, err)) < 0)
+        return ip_err_wrap(err, "Parsing '%s'", ref_str);
+    if ((rc = ip_source_set_store(set, &ref, &s, err)) == 0)
+        rc = ip_store_get_manifest(s, ref.digest[0] ? ref.digest : (ref.tag ? ref.tag : "latest"),
+                                   &m, err);
+    if (rc == 0) {
+        struct ip_graph_node *n = ip_xcalloc(1, sizeof(*n));
+        cleanup_free char *name = ip_ref_name(&ref);
+        g->nodes = n;
+        g->n = g->cap = 1;
+        n->src = s;
+        n->is_root = true;
+        memcpy(n->digest, m->digest, IP_DIGEST_SIZE);
+        n->orig_ref = ip_xasprintf("%s@%s", name, m->digest);
+        rc = ip_image_is_bundle(s, m, &n->is_bundle, err);
+        if (rc == 0 && n->is_bundle)
+            rc = ip_bundle_images_lock(s, m, &n->lock, err);
+    }
+    ip_manifest_free(m);
+    ip_ref_release(&ref);
+    return rc;
+}
+
 static int do_pull(struct pull_opts *o, struct registry_flags *rf, struct ip_err *err)
 {
     struct ip_registry_opts ro;
@@ -231,9 +266,14 @@ static int do_pull(struct pull_opts *o, struct registry_flags *rf, struct ip_err
             ref = lock_ref;
         }
         /* only what pull needs: the root, and with -r the nested bundles */
-        struct ip_graph_opts one = go;
-        if ((rc = ip_graph_from_registry(set, ref, &one, &g, err)) < 0)
+        if ((rc = root_from_registry(set, ref, &g, err)) < 0)
             goto out;
+        if (o->recursive && g.nodes[0].is_bundle && !(o->image && o->bundle_check)) {
+            cleanup_free char *pinned = ip_xstrdup(g.nodes[0].orig_ref);
+            ip_graph_release(&g);
+            if ((rc = ip_graph_from_registry(set, pinned, &go, &g, err)) < 0)
+                goto out;
+        }
         if ((rc = ip_store_get_manifest(g.nodes[0].src, g.nodes[0].digest, &m, err)) < 0)
             goto out;
     }

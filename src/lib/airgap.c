@@ -320,13 +320,11 @@ int ip_graph_from_layout(struct ip_store *s, const struct ip_graph_opts *o, stru
         else if (n_tagged == 1)
             root = tagged;
     }
-    if (root < 0) {
-        rc = ip_err_set(err, IP_E_INPUT,
-                        "%s holds %zu images and none is marked as the root: copy them with "
-                        "push --tar --to-repo",
-                        s->location, n);
-        goto out;
-    }
+    /* no root (several images, e.g. copied from a lock file): every image is
+     * copied as it is, under its own tag */
+    bool rootless = root < 0;
+    if (rootless)
+        root = 0;
     for (size_t k = 0; k < n; k++) {
         /* the root first */
         size_t i = k == 0 ? (size_t)root : (k <= (size_t)root ? k - 1 : k);
@@ -336,11 +334,11 @@ int ip_graph_from_layout(struct ip_store *s, const struct ip_graph_opts *o, stru
         struct ip_graph_node *node = graph_add(&g);
         node->src = s;
         memcpy(node->digest, e[i].digest, IP_DIGEST_SIZE);
-        node->is_root = k == 0;
+        node->is_root = k == 0 && !rootless;
         const char *orig = ip_desc_annotation(&e[i], IP_ANN_ORIGINAL_REF);
         const char *tag = ip_desc_annotation(&e[i], IP_ANN_REF_NAME);
         node->orig_ref = orig ? ip_xstrdup(orig) : NULL;
-        if (tag && (node->is_root || strstr(tag, ".sig")))
+        if (tag && ip_tag_valid(tag) && (node->is_root || rootless || strstr(tag, ".sig")))
             node->tag = ip_xstrdup(tag);
         rc = ip_image_is_bundle(s, m, &node->is_bundle, err);
         if (rc == 0 && node->is_bundle)

@@ -4,7 +4,8 @@
  * (names, types, link targets, sizes), and whiteouts are applied here since
  * libarchive knows nothing of them.  Writing happens relative to the working
  * directory (the only way libarchive's write-to-disk takes a base), so the
- * working directory is dir for the duration of ip_extract_image. */
+ * working directory is dir for the duration of ip_extract_image (except while
+ * a blob is opened, as the store may use relative paths). */
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -348,8 +349,7 @@ static int note_entry(struct xctx *x, const char *raw, char *rel, enum kind k)
     }
     old = seen_get(&x->seen, rel);
     if (old != K_NONE && old != k && !(kind_is_dir(old) && kind_is_dir(k)))
-        return refuse(x, IP_E_INPUT, raw, "the layer also has a %s of that name",
-                      kind_name(old));
+        return refuse(x, IP_E_INPUT, raw, "the layer also has a %s of that name", kind_name(old));
     if (old == K_NONE || old == K_PARENT)
         seen_put(&x->seen, rel, k);
     return 0;
@@ -618,11 +618,9 @@ static int do_entry(struct xctx *x, struct archive *a, struct archive *w, struct
         if (!strcmp(t, rel))
             return refuse(x, IP_E_INPUT, raw, "hardlink to itself");
         if (fstatat(AT_FDCWD, t, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', which is not an earlier entry",
-                          q);
+            return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', which is not an earlier entry", q);
         if (!S_ISREG(st.st_mode))
-            return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', which is not a regular file",
-                          q);
+            return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', which is not a regular file", q);
         archive_entry_copy_hardlink(e, t);
     }
     if (k == K_FILE && archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
@@ -668,8 +666,8 @@ static int extract_layer(struct xctx *x, bool zstd)
     struct ip_reader *inner = NULL;
     struct archive *a = NULL, *w = NULL;
     struct archive_entry *e;
-    int flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                ARCHIVE_EXTRACT_TIME;
+    int flags =
+        ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_TIME;
     int rc = 0, r;
 
 #ifdef ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS

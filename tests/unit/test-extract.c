@@ -28,7 +28,9 @@ struct tentry {
     int mode;
     int64_t zeros;
 };
+/* clang-format off */
 #define END {0, NULL, NULL, 0, 0}
+/* clang-format on */
 
 enum compression { GZIP, PLAIN, ZSTD };
 
@@ -123,8 +125,8 @@ struct fx {
     char *sentinel;
     struct ip_store *s;
     struct ip_manifest *m;
-    struct ip_buf layers;  /* the "layers" JSON array so far */
-    struct ip_buf last;    /* bytes of the last layer added */
+    struct ip_buf layers;        /* the "layers" JSON array so far */
+    struct ip_buf last;          /* bytes of the last layer added */
     char digest[IP_DIGEST_SIZE]; /* of the last layer added */
     mode_t old_umask;
 };
@@ -148,7 +150,7 @@ static void fx_init(struct fx *f)
 static bool fx_add(struct fx *f, const struct tentry *t, enum compression c, long flip_at)
 {
     struct ip_desc d;
-    const char *mt = c == GZIP ? IP_MT_OCI_LAYER_GZIP
+    const char *mt = c == GZIP   ? IP_MT_OCI_LAYER_GZIP
                      : c == ZSTD ? IP_MT_OCI_LAYER_ZSTD
                                  : IP_MT_OCI_LAYER_TAR;
     ip_buf_release(&f->last);
@@ -362,7 +364,7 @@ START_TEST(kept_permissions)
     fx_init(&f);
     fx_add(&f, l, GZIP, -1);
     ck_assert_msg(fx_extract(&f, &o, &err) == 0, "%s", err.msg);
-    assert_dir(&f, "dir", 0700); /* u+rwx added */
+    assert_dir(&f, "dir", 0700);  /* u+rwx added */
     assert_dir(&f, "open", 0777); /* exactly, umask or not */
     assert_file(&f, "dir/a", "a\n", 0640);
     assert_file(&f, "b", "b\n", 0604);
@@ -425,8 +427,7 @@ START_TEST(later_layers_replace)
         {'d', "sub", NULL, 0755, 0},       {'f', "sub/f", "original\n", 0644, 0},
         {'l', "l", "sub/f", 0, 0},         {'d', "d", NULL, 0755, 0},
         {'f', "d/deep/x", "x\n", 0644, 0}, {'f', "f", "file\n", 0644, 0},
-        {'l', "ld", "sub", 0, 0},
-        END,
+        {'l', "ld", "sub", 0, 0},          END,
     };
     static const struct tentry l2[] = {
         /* a file over a symlink replaces the symlink, never writes through it */
@@ -438,7 +439,7 @@ START_TEST(later_layers_replace)
         /* a directory over a symlink to a directory */
         {'d', "ld", NULL, 0755, 0},
         {'f', "ld/g", "g\n", 0644, 0},
-        {'f', "\xc3\xbcn\xc3\xaf" "code.txt", "u\n", 0644, 0},
+        {'f', "\303\274n\303\257code.txt", "u\n", 0644, 0},
         END,
     };
     struct fx f;
@@ -454,7 +455,7 @@ START_TEST(later_layers_replace)
     assert_dir(&f, "ld", 0755);
     assert_file(&f, "ld/g", "g\n", 0644);
     assert_absent(&f, "sub/g");
-    assert_file(&f, "\xc3\xbcn\xc3\xaf" "code.txt", "u\n", 0644);
+    assert_file(&f, "\303\274n\303\257code.txt", "u\n", 0644);
     assert_contained(&f);
     fx_release(&f);
 }
@@ -464,8 +465,8 @@ START_TEST(utf8_names_in_c_locale)
 {
     /* as Go and Docker write them: pax "path" and "linkpath" records in UTF-8 */
     static const struct tentry l[] = {
-        {'f', "\xc3\xbcn\xc3\xaf" "code.txt", "u\n", 0644, 0},
-        {'l', "l", "\xc3\xbcn\xc3\xaf" "code.txt", 0, 0},
+        {'f', "\303\274n\303\257code.txt", "u\n", 0644, 0},
+        {'l', "l", "\303\274n\303\257code.txt", 0, 0},
         END,
     };
     struct fx f;
@@ -479,12 +480,12 @@ START_TEST(utf8_names_in_c_locale)
     utf8_headers = false;
     setlocale(LC_CTYPE, "C");
     ck_assert_msg(fx_extract(&f, NULL, &err) == 0, "%s", err.msg);
-    assert_file(&f, "\xc3\xbcn\xc3\xaf" "code.txt", "u\n", 0644);
+    assert_file(&f, "\303\274n\303\257code.txt", "u\n", 0644);
     char *p = out_path(&f, "l");
     ssize_t n = readlink(p, buf, sizeof(buf) - 1);
     ck_assert_int_gt(n, 0);
     buf[n] = '\0';
-    ck_assert_str_eq(buf, "\xc3\xbcn\xc3\xaf" "code.txt");
+    ck_assert_str_eq(buf, "\303\274n\303\257code.txt");
     free(p);
     fx_release(&f);
 }
@@ -545,10 +546,10 @@ END_TEST
 
 START_TEST(refuses_dotdot)
 {
-    static const struct tentry a[] = {{'f', "ok", "ok\n", 0644, 0}, {'f', "../x", "x\n", 0644, 0},
-                                      END};
-    static const struct tentry b[] = {{'d', "a", NULL, 0755, 0},
-                                      {'f', "a/../../x", "x\n", 0644, 0}, END};
+    static const struct tentry a[] = {
+        {'f', "ok", "ok\n", 0644, 0}, {'f', "../x", "x\n", 0644, 0}, END};
+    static const struct tentry b[] = {
+        {'d', "a", NULL, 0755, 0}, {'f', "a/../../x", "x\n", 0644, 0}, END};
     static const struct tentry c[] = {{'d', "a/..", NULL, 0755, 0}, END};
     expect_refused(a, IP_E_INPUT, "entry '../x'");
     expect_refused(b, IP_E_INPUT, "entry 'a/../../x'");
@@ -578,16 +579,15 @@ END_TEST
 
 START_TEST(refuses_symlinks_leaving)
 {
-    static const struct tentry a[] = {{'l', "l", "/etc", 0, 0}, {'f', "l/x", "x\n", 0644, 0},
-                                      END};
+    static const struct tentry a[] = {{'l', "l", "/etc", 0, 0}, {'f', "l/x", "x\n", 0644, 0}, END};
     static const struct tentry b[] = {{'l', "l", "../../x", 0, 0}, END};
-    static const struct tentry c[] = {{'d', "sub", NULL, 0755, 0},
-                                      {'l', "sub/l", "../../x", 0, 0}, END};
+    static const struct tentry c[] = {
+        {'d', "sub", NULL, 0755, 0}, {'l', "sub/l", "../../x", 0, 0}, END};
     static const struct tentry d[] = {{'l', "l", "..", 0, 0}, END};
     /* lexically inside, but "a" is a symlink to "." so a/.. is the parent */
     static const struct tentry e[] = {{'l', "a", ".", 0, 0}, {'l', "b", "a/..", 0, 0}, END};
-    static const struct tentry g[] = {{'d', "in", NULL, 0755, 0},
-                                      {'l', "in/l", "sub/../../..", 0, 0}, END};
+    static const struct tentry g[] = {
+        {'d', "in", NULL, 0755, 0}, {'l', "in/l", "sub/../../..", 0, 0}, END};
     expect_refused(a, IP_E_INPUT, "entry 'l': symlink with an absolute target ('/etc')");
     expect_refused(b, IP_E_INPUT, "leaves the directory");
     expect_refused(c, IP_E_INPUT, "entry 'sub/l'");
@@ -600,12 +600,10 @@ END_TEST
 START_TEST(refuses_writing_through_symlinks)
 {
     /* same layer: the name was a symlink, so nothing goes inside it */
-    static const struct tentry a[] = {{'d', "sub", NULL, 0755, 0},
-                                      {'l', "l", "sub", 0, 0},
-                                      {'f', "l/x", "x\n", 0644, 0}, END};
-    static const struct tentry l1[] = {{'d', "sub", NULL, 0755, 0},
-                                       {'f', "sub/f", "f\n", 0644, 0},
-                                       {'l', "l", "sub", 0, 0}, END};
+    static const struct tentry a[] = {
+        {'d', "sub", NULL, 0755, 0}, {'l', "l", "sub", 0, 0}, {'f', "l/x", "x\n", 0644, 0}, END};
+    static const struct tentry l1[] = {
+        {'d', "sub", NULL, 0755, 0}, {'f', "sub/f", "f\n", 0644, 0}, {'l', "l", "sub", 0, 0}, END};
     static const struct tentry l2[] = {{'f', "l/x", "x\n", 0644, 0}, END};
     static const struct tentry l3[] = {{'f', "l/.wh.f", "", 0644, 0}, END};
     struct fx f;
@@ -642,7 +640,8 @@ START_TEST(refuses_hardlinks_leaving)
     /* a hardlink to a symlink would be read from another directory */
     static const struct tentry d[] = {{'d', "sub", NULL, 0755, 0},
                                       {'l', "sub/l", "../f", 0, 0},
-                                      {'h', "sub2/h", "sub/l", 0, 0}, END};
+                                      {'h', "sub2/h", "sub/l", 0, 0},
+                                      END};
     static const struct tentry e[] = {{'f', "f", "f\n", 0644, 0}, {'h', "f", "f", 0, 0}, END};
     expect_refused(a, IP_E_INPUT, "entry 'pw': hardlink to '/etc/passwd', outside");
     expect_refused(b, IP_E_INPUT, "hardlink to '../x', outside");
@@ -673,8 +672,7 @@ START_TEST(refuses_bombs)
     fx_add(&f, a, GZIP, -1);
     ck_assert_uint_lt(f.last.len, 100 << 10);
     ck_assert_int_eq(fx_extract(&f, &o, &err), -IP_E_TOOBIG);
-    ck_assert_msg(strstr(err.msg, "entry 'zeros'") && strstr(err.msg, f.digest), "%s",
-                  err.msg);
+    ck_assert_msg(strstr(err.msg, "entry 'zeros'") && strstr(err.msg, f.digest), "%s", err.msg);
     assert_absent(&f, "zeros");
     assert_contained(&f);
     /* the same layer fits the default cap */
@@ -708,8 +706,8 @@ END_TEST
 
 START_TEST(refuses_corrupt_layer)
 {
-    static const struct tentry a[] = {{'f', "a", "some content\n", 0644, 0},
-                                      {'z', "zeros", NULL, 0644, 100000}, END};
+    static const struct tentry a[] = {
+        {'f', "a", "some content\n", 0644, 0}, {'z', "zeros", NULL, 0644, 100000}, END};
     struct fx f;
     struct ip_err err;
     /* inside the deflate data */
@@ -761,13 +759,20 @@ END_TEST
 START_TEST(whiteouts_across_layers)
 {
     static const struct tentry l1[] = {
-        {'d', "a", NULL, 0755, 0},      {'f', "a/f1", "1\n", 0644, 0},
-        {'f', "a/f2", "2\n", 0644, 0},  {'d', "b", NULL, 0755, 0},
-        {'f', "b/g", "g\n", 0644, 0},   {'d', "b/d", NULL, 0755, 0},
-        {'f', "b/d/h", "h\n", 0644, 0}, {'f', "c/sub/h", "h\n", 0644, 0},
-        {'f', "keep", "k\n", 0644, 0},  {'d', "o", NULL, 0755, 0},
-        {'f', "o/old", "old\n", 0644, 0}, {'f', "o/d/old", "old\n", 0644, 0},
-        {'f', "re", "file\n", 0644, 0}, {'f', "top", "top\n", 0644, 0},
+        {'d', "a", NULL, 0755, 0},
+        {'f', "a/f1", "1\n", 0644, 0},
+        {'f', "a/f2", "2\n", 0644, 0},
+        {'d', "b", NULL, 0755, 0},
+        {'f', "b/g", "g\n", 0644, 0},
+        {'d', "b/d", NULL, 0755, 0},
+        {'f', "b/d/h", "h\n", 0644, 0},
+        {'f', "c/sub/h", "h\n", 0644, 0},
+        {'f', "keep", "k\n", 0644, 0},
+        {'d', "o", NULL, 0755, 0},
+        {'f', "o/old", "old\n", 0644, 0},
+        {'f', "o/d/old", "old\n", 0644, 0},
+        {'f', "re", "file\n", 0644, 0},
+        {'f', "top", "top\n", 0644, 0},
         END,
     };
     static const struct tentry l2[] = {
@@ -786,8 +791,8 @@ START_TEST(whiteouts_across_layers)
         {'f', ".wh..wh.plnk", "", 0644, 0},
         END,
     };
-    static const struct tentry l3[] = {{'f', ".wh..wh..opq", "", 0644, 0},
-                                       {'f', "only", "only\n", 0644, 0}, END};
+    static const struct tentry l3[] = {
+        {'f', ".wh..wh..opq", "", 0644, 0}, {'f', "only", "only\n", 0644, 0}, END};
     struct fx f;
     struct ip_err err;
     fx_init(&f);
@@ -829,15 +834,13 @@ END_TEST
 
 START_TEST(duplicates_and_long_names)
 {
-    static const struct tentry same[] = {{'f', "a", "first\n", 0644, 0},
-                                         {'f', "a", "second\n", 0644, 0},
-                                         {'d', "d", NULL, 0755, 0},
-                                         {'f', "d/x", "x\n", 0644, 0},
-                                         {'d', "d", NULL, 0700, 0}, END};
+    static const struct tentry same[] = {
+        {'f', "a", "first\n", 0644, 0}, {'f', "a", "second\n", 0644, 0}, {'d', "d", NULL, 0755, 0},
+        {'f', "d/x", "x\n", 0644, 0},   {'d', "d", NULL, 0700, 0},       END};
     static const struct tentry a[] = {{'f', "a", "f\n", 0644, 0}, {'d', "a", NULL, 0755, 0}, END};
     static const struct tentry b[] = {{'d', "a", NULL, 0755, 0}, {'l', "a", "b", 0, 0}, END};
-    static const struct tentry c[] = {{'f', "a/b", "f\n", 0644, 0}, {'f', "a", "a\n", 0644, 0},
-                                      END};
+    static const struct tentry c[] = {
+        {'f', "a/b", "f\n", 0644, 0}, {'f', "a", "a\n", 0644, 0}, END};
     static const struct tentry l2[] = {{'d', "a", NULL, 0755, 0}, END};
     struct fx f;
     struct ip_err err;
@@ -878,8 +881,8 @@ START_TEST(index_and_missing_layer)
     struct fx f;
     struct ip_err err;
     struct ip_manifest *idx = NULL;
-    const char *raw = "{\"schemaVersion\":2,\"mediaType\":\"" IP_MT_OCI_INDEX
-                      "\",\"manifests\":[]}";
+    const char *raw =
+        "{\"schemaVersion\":2,\"mediaType\":\"" IP_MT_OCI_INDEX "\",\"manifests\":[]}";
     fx_init(&f);
     ck_assert_int_eq(ip_manifest_parse(raw, strlen(raw), NULL, &idx, &err), 0);
     ck_assert_int_eq(ip_extract_image(f.s, idx, f.out, NULL, &err), -IP_E_INPUT);

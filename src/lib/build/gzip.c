@@ -132,8 +132,8 @@ static void *worker_main(void *arg)
 {
     struct build_gzip *gz = arg;
     unsigned char *level_buf = NULL;
-    uint32_t lb_size = 0;
 #ifdef IMGPKG_HAVE_ISAL
+    uint32_t lb_size = 0;
     if (gz->use_isal) {
         static const uint32_t sizes[] = {ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT,
                                          ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT};

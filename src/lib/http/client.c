@@ -194,9 +194,14 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *ud)
     return (size_t)k;
 }
 
+/* curl's detailed message for the last transfer of this thread */
+static __thread char curl_errbuf[CURL_ERROR_SIZE];
+
 static void setup_handle(struct reg_client *c, CURL *h, const char *url)
 {
     curl_easy_reset(h);
+    curl_errbuf[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_errbuf);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "imgpkg-c/0.1");
@@ -275,7 +280,11 @@ static int curl_error(CURLcode cc, const char *method, const char *url, struct i
     const char *q = strchr(url, '?');
     int ulen = q ? (int)(q - url) : (int)strlen(url);
     enum ip_code ec = IP_E_NETWORK;
-    ip_err_set(err, ec, "%s %.*s: %s", method, ulen, url, curl_easy_strerror(cc));
+    const char *detail = curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(cc);
+    bool cert = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+                strstr(detail, "certificate") != NULL;
+    ip_err_set(err, ec, "%s %.*s: %s%s", method, ulen, url, detail,
+               cert ? " (trust the registry's CA with --registry-ca-cert-path)" : "");
     if (cc == CURLE_OPERATION_TIMEDOUT)
         ip_err_wrap(err, "no answer in time");
     return -(int)ec;
@@ -996,15 +1005,16 @@ int reg_client_new(const char *registry, const struct ip_registry_opts *opts,
             (opts->insecure || ip_registry_is_loopback(registry))) {
             struct ip_err https_err = *err;
             rc = ping(c, "http", err);
-            /* the https failure is the more telling one, unless http got an answer */
-            if (rc < 0 && err->code == IP_E_NETWORK)
+            /* the https failure is the more telling one */
+            if (rc < 0)
                 *err = https_err;
         }
         bool transient = rc < 0 && (err->code == IP_E_NETWORK ||
                                     (err->code == IP_E_HTTP && status_retryable(err->http_status)));
         /* a registry that refuses connections outright is down: no point waiting */
         if (rc == 0 || !transient || attempt >= c->opts.retries ||
-            strstr(err->msg, "Couldn't connect") || strstr(err->msg, "certificate"))
+            strstr(err->msg, "Couldn't connect") || strstr(err->msg, "certificate") ||
+            strstr(err->msg, "no answer in time"))
             break;
         backoff(attempt);
     }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "imgpkg/bundle.h"
 #include "imgpkg/ref.h"
 #include "imgpkg/store.h"
 #include "store/tar-index.h"
@@ -26,8 +27,6 @@
 #define MAX_JSON_NESTING 256
 #define MAX_INDEX_DEPTH 16
 /* the entry annotations a copy puts in an OCI tarball (the same as imgpkg/bundle.h's) */
-#define ANN_ORIGINAL_REF "dev.carvel.imgpkg.copy.original-ref"
-#define ANN_ROOT_BUNDLE "dev.carvel.imgpkg.copy.root-bundle"
 
 struct legacy_config {
     char digest[IP_DIGEST_SIZE];
@@ -409,9 +408,9 @@ static int entry_annotations(yajl_val d, struct ip_desc *desc, const char *where
     if ((!orig || !*orig) && refs && refs->u.array.len > 0 && YAJL_IS_STRING(refs->u.array.values[0]))
         orig = refs->u.array.values[0]->u.string;
     if (orig && *orig)
-        ip_desc_set_annotation(desc, ANN_ORIGINAL_REF, orig);
-    if (ip_json_get(labels, ANN_ROOT_BUNDLE))
-        ip_desc_set_annotation(desc, ANN_ROOT_BUNDLE, "");
+        ip_desc_set_annotation(desc, IP_ANN_ORIGINAL_REF, orig);
+    if (ip_json_get(labels, IP_ANN_ROOT_BUNDLE))
+        ip_desc_set_annotation(desc, IP_ANN_ROOT_BUNDLE, "");
     return 0;
 }
 

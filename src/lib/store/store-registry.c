@@ -198,10 +198,25 @@ static void add_pending(struct reg_store *rs, const char *tag, const struct ip_m
     memcpy(t->digest, m->digest, IP_DIGEST_SIZE);
 }
 
+/* Tags are pending between begin and commit only: one store may serve
+ * several copies, and each commit puts its own tags, once. */
+static void clear_pending(struct reg_store *rs)
+{
+    for (size_t i = 0; i < rs->n_tags; i++) {
+        free(rs->tags[i].tag);
+        free(rs->tags[i].media_type);
+        free(rs->tags[i].raw);
+    }
+    free(rs->tags);
+    rs->tags = NULL;
+    rs->n_tags = 0;
+}
+
 static int rs_begin(struct ip_store *s, const struct ip_store_entry *e, size_t n,
                     struct ip_err *err)
 {
     struct reg_store *rs = (struct reg_store *)s;
+    clear_pending(rs);
     for (size_t i = 0; i < n; i++) {
         if (!e[i].manifest)
             continue;
@@ -268,18 +283,14 @@ static int rs_commit(struct ip_store *s, struct ip_err *err)
         if (rc < 0)
             return rc;
     }
+    clear_pending(rs);
     return 0;
 }
 
 static void rs_free(struct ip_store *s)
 {
     struct reg_store *rs = (struct reg_store *)s;
-    for (size_t i = 0; i < rs->n_tags; i++) {
-        free(rs->tags[i].tag);
-        free(rs->tags[i].media_type);
-        free(rs->tags[i].raw);
-    }
-    free(rs->tags);
+    clear_pending(rs);
     reg_client_free(rs->c);
     free(rs->repo);
     free(rs->pull_scope);
