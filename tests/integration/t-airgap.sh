@@ -82,10 +82,14 @@ ag_tags() {
 
 # ag_has_tag ADDR REPO TAG / ag_lacks_tag ADDR REPO TAG
 ag_has_tag() {
-    ag_tags "$1" "$2" | grep -qxF "$3" || fail "$1/$2 lacks tag $3: $(ag_tags "$1" "$2" | tr '\n' ' ')"
+    local tags
+    tags=$(ag_tags "$1" "$2")
+    printf '%s\n' "$tags" | grep -qxF "$3" || fail "$1/$2 lacks tag $3: $(echo $tags)"
 }
 ag_lacks_tag() {
-    if ag_tags "$1" "$2" | grep -qxF "$3"; then fail "$1/$2 has tag $3"; fi
+    local tags
+    tags=$(ag_tags "$1" "$2")
+    if printf '%s\n' "$tags" | grep -qxF "$3"; then fail "$1/$2 has tag $3"; fi
 }
 
 ag_cleanup() {

@@ -83,10 +83,8 @@ static int walk_dir(struct collector *c, const char *full, const char *rel, int 
     }
     if (errno) {
         rc = ip_err_sys(err, errno, "reading directory '%s'", full);
-        closedir(d);
         goto out;
     }
-    closedir(d);
     if (n > 1) /* an empty directory has names == NULL: qsort must not see it */
         qsort(names, n, sizeof(char *), name_cmp);
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -94,7 +92,8 @@ static int walk_dir(struct collector *c, const char *full, const char *rel, int 
         cleanup_free char *crel = rel[0] ? ip_xasprintf("%s/%s", rel, names[i])
                                          : ip_xstrdup(names[i]);
         struct stat st;
-        if (lstat(cfull, &st) < 0) {
+        /* relative to the open directory: no path walk per file */
+        if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
             rc = lstat_err(cfull, err);
             break;
         }
@@ -112,6 +111,7 @@ static int walk_dir(struct collector *c, const char *full, const char *rel, int 
         }
     }
 out:
+    closedir(d);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
