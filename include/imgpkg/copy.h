@@ -23,7 +23,7 @@ struct ip_copy_result {
 
 struct ip_copy_opts {
     int concurrency; /* blobs moved at once (default 5) */
-    int retries;     /* further tries of a blob after a transient failure (default 3) */
+    int retries;     /* further tries of a blob after a transient failure (default 5) */
     /* Called once per blob when it is done (from any copy thread, serialised):
      * bytes moved (0 when the destination had it) and seconds taken. */
     void (*progress)(void *ctx, const struct ip_desc *d, bool skipped, double seconds);

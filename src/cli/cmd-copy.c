@@ -40,7 +40,7 @@ static void warn_skipped(void *ctx, const struct ip_desc *d)
 }
 
 /* Reads --lock: a BundleLock gives the bundle's pinned reference and tag. */
-static int ref_from_lock(const char *path, char **ref, struct ip_err *err)
+static int ref_from_lock(const char *path, char **ref, char **tag, struct ip_err *err)
 {
     struct ip_buf b = IP_BUF_INIT;
     int rc = ip_read_file(path, 16u << 20, &b, err);
@@ -59,6 +59,13 @@ static int ref_from_lock(const char *path, char **ref, struct ip_err *err)
         img++;
     size_t n = strcspn(img, " \r\n");
     *ref = ip_xstrndup(img, n);
+    const char *t = strstr(b.data, "\n  tag:");
+    if (t) {
+        t += 7;
+        while (*t == ' ')
+            t++;
+        *tag = ip_xstrndup(t, strcspn(t, " \r\n"));
+    }
     ip_buf_release(&b);
     return 0;
 }
@@ -121,8 +128,7 @@ static int copy_to_tar(const struct copy_opts *o, const struct ip_graph *g,
         g2.nodes[i].src = stage;
     struct ip_copy_opts local = *co;
     local.progress = NULL;
-    local.include_nondistributable = true; /* already filtered */
-    local.skipped = NULL;
+    local.skipped = NULL; /* the first pass already warned */
     if ((rc = ip_graph_to_layout(&g2, tar, &local, err)) < 0)
         goto out;
     ip_store_free(stage);
@@ -141,7 +147,7 @@ static int do_copy(struct copy_opts *o, struct registry_flags *rf, struct ip_err
     struct ip_source_set *set = NULL;
     struct ip_store *src = NULL, *dst = NULL;
     struct ip_graph g = {0};
-    cleanup_free char *lock_ref = NULL;
+    cleanup_free char *lock_ref = NULL, *lock_tag = NULL;
     int rc;
 
     if ((rc = registry_flags_opts(rf, &ro, err)) < 0)
@@ -180,13 +186,18 @@ static int do_copy(struct copy_opts *o, struct registry_flags *rf, struct ip_err
     } else {
         const char *ref = o->bundle ? o->bundle : o->image;
         if (o->lock) {
-            if ((rc = ref_from_lock(o->lock, &lock_ref, err)) < 0)
+            if ((rc = ref_from_lock(o->lock, &lock_ref, &lock_tag, err)) < 0)
                 goto out;
             ref = lock_ref;
             go.kind = IP_ROOT_BUNDLE;
         }
         if ((rc = ip_graph_from_registry(set, ref, &go, &g, err)) < 0)
             goto out;
+        if (lock_tag && ip_tag_valid(lock_tag)) {
+            /* the lock's tag goes with the bundle, as imgpkg does */
+            free(g.nodes[0].tag);
+            g.nodes[0].tag = ip_xstrdup(lock_tag);
+        }
     }
     ui_line("copy | exporting %zu images...", g.n);
 

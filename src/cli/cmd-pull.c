@@ -297,7 +297,7 @@ static int do_pull(struct pull_opts *o, struct registry_flags *rf, struct ip_err
     if ((rc = extract_to(root->src, m, o->output, o, err)) < 0)
         goto out;
     bool from_registry = !o->tar && !o->layout;
-    if (root->is_bundle && from_registry) {
+    if (root->is_bundle && from_registry && !o->image) {
         if (!root->lock.n_images && !root->lock.images)
             ip_bundle_images_lock(root->src, m, &root->lock, err);
         if ((rc = relocate_lock(root->src, root, o->output, true, err)) < 0)

@@ -301,6 +301,11 @@ int ip_graph_from_layout(struct ip_store *s, const struct ip_graph_opts *o, stru
 
     if ((rc = ip_store_list(s, &e, &n, err)) < 0)
         return rc;
+    if (n == 0) {
+        /* callers take nodes[0] as the root */
+        ip_descs_free(e, n);
+        return ip_err_set(err, IP_E_INPUT, "%s holds no image", s->location);
+    }
     for (size_t i = 0; i < n && root < 0; i++)
         if (ip_desc_annotation(&e[i], IP_ANN_ROOT_BUNDLE))
             root = (long)i;

@@ -109,8 +109,10 @@ static int plan_add(struct ip_store *src, struct plan *p, struct ip_manifest *m,
                 continue;
             }
             if ((rc = ip_store_get_manifest(src, c->digest, &child, err)) < 0) {
+                /* c points into m: the message is made before m is freed */
+                rc = ip_err_wrap(err, "reading manifest %s", c->digest);
                 ip_manifest_free(m);
-                return ip_err_wrap(err, "reading manifest %s", c->digest);
+                return rc;
             }
             if (strcmp(child->digest, c->digest) != 0 || (int64_t)child->raw_len != c->size) {
                 rc = ip_err_set(err, IP_E_DIGEST, "manifest %s: content does not match its descriptor",

@@ -54,16 +54,19 @@ idx["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json",
                          "digest": "sha256:" + d, "size": len(body),
                          "annotations": {"org.opencontainers.image.ref.name": "multi"}})
 json.dump(idx, open(L + "/index.json", "w"))
+with open(L + ".digests", "w") as f:
+    for m in idx["manifests"]:
+        f.write("%s %s\n" % (m["annotations"]["org.opencontainers.image.ref.name"], m["digest"]))
 EOF
     ) > "$SUITE_TMP/ag-layout.log" 2>&1 || fail "building the umoci layout: $(cat "$SUITE_TMP/ag-layout.log")"
+    mv "$tmp.digests" "$L.digests"
     mv "$tmp" "$L"
     echo "$L"
 }
 
 # ag_layout_digest TAG: the digest of TAG in the umoci layout.
 ag_layout_digest() {
-    json "$(ag_layout)/index.json" \
-        "[m['digest'] for m in d['manifests'] if m.get('annotations',{}).get('org.opencontainers.image.ref.name')=='$1'][0]"
+    sed -n "s/^$1 //p" "$(ag_layout).digests"
 }
 
 # ag_digest TRANSPORT-REF: sha256 of the raw manifest skopeo reads.
@@ -76,8 +79,7 @@ ag_hex() { echo "${1#sha256:}"; }
 
 # ag_tags ADDR REPO: the tags/list of REPO, one a line (nothing when unknown).
 ag_tags() {
-    curl -s "http://$1/v2/$2/tags/list" |
-        python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin).get("tags") or []))'
+    curl -s "http://$1/v2/$2/tags/list" | sed -n 's/.*"tags":\[\([^]]*\)\].*/\1/p' | tr ',' '\n' | tr -d '" '
 }
 
 # ag_has_tag ADDR REPO TAG / ag_lacks_tag ADDR REPO TAG
@@ -92,10 +94,10 @@ ag_lacks_tag() {
     if printf '%s\n' "$tags" | grep -qxF "$3"; then fail "$1/$2 has tag $3"; fi
 }
 
+# ag_cleanup: stops the registries of the test (run on exit; never fails).
 ag_cleanup() {
-    [ -n "${A_PID:-}" ] && kill "$A_PID" 2> /dev/null
-    [ -n "${B_PID:-}" ] && kill "$B_PID" 2> /dev/null
-    return 0
+    if [ -n "${A_PID:-}" ]; then kill "$A_PID" 2> /dev/null || true; fi
+    if [ -n "${B_PID:-}" ]; then kill "$B_PID" 2> /dev/null || true; fi
 }
 
 # ag_stop_a: stops registry A and waits until it no longer answers.
@@ -200,8 +202,12 @@ EOF
 
 # ag_blobs_of TRANSPORT-REF: config and layer digests of an image manifest.
 ag_blobs_of() {
-    skopeo inspect --raw --tls-verify=false "$1" |
-        python3 -c 'import json,sys; d=json.load(sys.stdin); print("\n".join([d["config"]["digest"]] + [l["digest"] for l in d["layers"]]))'
+    skopeo inspect --raw --tls-verify=false "$1" | grep -o 'sha256:[0-9a-f]\{64\}'
+}
+
+# ag_layers_of TRANSPORT-REF: the layer digests of an image manifest.
+ag_layers_of() {
+    skopeo inspect --raw --tls-verify=false "$1" | sed 's/.*"layers"//' | grep -o 'sha256:[0-9a-f]\{64\}'
 }
 
 # ---------- the air gap: registry A -> tarball -> registry B ----------
@@ -226,22 +232,33 @@ test_airgap_tar_relocated_to_other_registry() {
     imgpkg verify --tar airgap.tar > verify.out
     # its index.json: the root bundle tagged v1 and annotated, every other image by digest
     tar_member airgap.tar index.json > index.json
-    ann() { json index.json "[m.get('annotations',{}).get('$2') for m in d['manifests'] if m['digest']=='$1'][0]"; }
-    assert_eq "v1" "$(ann "$AG_BUNDLE" org.opencontainers.image.ref.name)" "root tag"
-    assert_eq "" "$(ann "$AG_BUNDLE" dev.carvel.imgpkg.copy.root-bundle)" "root-bundle annotation"
-    assert_eq "1" "$(json index.json "sum('dev.carvel.imgpkg.copy.root-bundle' in m.get('annotations',{}) for m in d['manifests'])")" "one root"
-    assert_eq "true" "$(ann "$AG_BUNDLE" dev.carvel.imgpkg.copy.is-bundle)" "root is-bundle"
-    assert_eq "true" "$(ann "$AG_INNER" dev.carvel.imgpkg.copy.is-bundle)" "nested is-bundle"
-    for d in "$AG_ONE" "$AG_TWO" "$AG_MULTI" "$AG_NIMG" "$AG_SIG"; do
-        assert_eq "false" "$(ann "$d" dev.carvel.imgpkg.copy.is-bundle)" "is-bundle of $d"
-    done
-    assert_eq "$A_ADDR/ag/bundle@$AG_BUNDLE" "$(ann "$AG_BUNDLE" dev.carvel.imgpkg.copy.original-ref)" "root original-ref"
-    assert_eq "$A_ADDR/ag/one@$AG_ONE" "$(ann "$AG_ONE" dev.carvel.imgpkg.copy.original-ref)" "original-ref of one"
-    assert_eq "$A_ADDR/ag/multi@$AG_MULTI" "$(ann "$AG_MULTI" dev.carvel.imgpkg.copy.original-ref)" "original-ref of the index"
-    assert_eq "$A_ADDR/ag/nimg@$AG_NIMG" "$(ann "$AG_NIMG" dev.carvel.imgpkg.copy.original-ref)" "original-ref of the nested image"
-    assert_eq "$AG_SIG_TAG" "$(ann "$AG_SIG" org.opencontainers.image.ref.name)" "signature tag in the tarball"
-    assert_eq "application/vnd.oci.image.index.v1+json" \
-        "$(json index.json "[m['mediaType'] for m in d['manifests'] if m['digest']=='$AG_MULTI'][0]")" "index entry"
+    python3 - index.json "$AG_BUNDLE" "$AG_INNER" "$AG_ONE" "$AG_TWO" "$AG_MULTI" "$AG_NIMG" \
+        "$AG_SIG" "$AG_SIG_TAG" "$A_ADDR" <<'EOF' || fail "index.json of the tarball: $(cat index.json)"
+import json, sys
+path, bundle, inner, one, two, multi, nimg, sig, sig_tag, a = sys.argv[1:11]
+d = json.load(open(path))
+by = {m["digest"]: m for m in d["manifests"]}
+ann = lambda dg: by[dg].get("annotations", {})
+bad = []
+def want(what, got, exp):
+    if got != exp:
+        bad.append("%s: expected %r, got %r" % (what, exp, got))
+want("entries", sorted(by), sorted([bundle, inner, one, two, multi, nimg, sig]))
+want("root tag", ann(bundle).get("org.opencontainers.image.ref.name"), "v1")
+want("root-bundle", ann(bundle).get("dev.carvel.imgpkg.copy.root-bundle"), "")
+want("roots", sum("dev.carvel.imgpkg.copy.root-bundle" in ann(x) for x in by), 1)
+want("root original-ref", ann(bundle).get("dev.carvel.imgpkg.copy.original-ref"), a + "/ag/bundle@" + bundle)
+for dg, is_bundle in ((bundle, "true"), (inner, "true"), (one, "false"), (two, "false"),
+                      (multi, "false"), (nimg, "false"), (sig, "false")):
+    want("is-bundle of " + dg, ann(dg).get("dev.carvel.imgpkg.copy.is-bundle"), is_bundle)
+for dg, repo in ((one, "one"), (two, "two"), (multi, "multi"), (inner, "inner"), (nimg, "nimg")):
+    want("original-ref of " + repo, ann(dg).get("dev.carvel.imgpkg.copy.original-ref"), "%s/ag/%s@%s" % (a, repo, dg))
+    want("no tag on " + repo, ann(dg).get("org.opencontainers.image.ref.name"), None)
+want("signature tag", ann(sig).get("org.opencontainers.image.ref.name"), sig_tag)
+want("index entry", by[multi]["mediaType"], "application/vnd.oci.image.index.v1+json")
+if bad:
+    sys.exit("\n".join(bad))
+EOF
 
     # registry A is gone: everything comes from the tarball
     imgpkg copy --tar airgap.tar --to-repo "$B_ADDR/reloc" --lock-output lock.yml > copy2.out
@@ -324,28 +341,33 @@ $B_ADDR/reloc@$AG_INNER|"
     assert_eq "content of one" "$(cat one/one.txt)" "image one"
 }
 
-test_airgap_pull_refuses_escaping_layer() {
-    # a layout made by hand: one image whose layer holds ok.txt and entries
-    # that climb out of the output directory
-    mkdir -p work/deep
-    for bad in "../escape" "sub/../../escape"; do
-        rm -rf lay
-        python3 - lay v1 "$bad" <<'EOF'
-import gzip, hashlib, io, json, os, sys, tarfile
-out, name, bad = sys.argv[1:4]
+# ag_tar OUT NAME=CONTENT...: an uncompressed ustar archive of regular files.
+ag_tar() {
+    python3 - "$@" <<'EOF'
+import io, sys, tarfile
+out = sys.argv[1]
+with tarfile.open(out, "w", format=tarfile.USTAR_FORMAT) as t:
+    for spec in sys.argv[2:]:
+        name, data = spec.split("=", 1)
+        i = tarfile.TarInfo(name)
+        i.size = len(data.encode())
+        i.mode = 0o644
+        t.addfile(i, io.BytesIO(data.encode()))
+EOF
+}
+
+# ag_layout_of DIR TAG RAWTAR: an OCI layout DIR holding one image tagged TAG
+# whose one layer is RAWTAR gzipped (whatever RAWTAR holds, well formed or not).
+ag_layout_of() {
+    python3 - "$@" <<'EOF'
+import gzip, hashlib, json, os, sys
+out, name, rawtar = sys.argv[1:4]
 os.makedirs(out + "/blobs/sha256")
 def blob(b):
     d = hashlib.sha256(b).hexdigest()
     open(out + "/blobs/sha256/" + d, "wb").write(b)
     return "sha256:" + d
-raw = io.BytesIO()
-with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
-    for n, data in (("ok.txt", b"ok\n"), (bad, b"escaped\n")):
-        i = tarfile.TarInfo(n)
-        i.size = len(data)
-        i.mode = 0o644
-        t.addfile(i, io.BytesIO(data))
-rawb = raw.getvalue()
+rawb = open(rawtar, "rb").read()
 gz = gzip.compress(rawb, mtime=0)
 layer = blob(gz)
 cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
@@ -359,6 +381,16 @@ json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.
            "digest": m, "size": len(man), "annotations": {"org.opencontainers.image.ref.name": name}}]},
           open(out + "/index.json", "w"))
 EOF
+}
+
+test_airgap_pull_refuses_escaping_layer() {
+    # layouts made by hand: one image whose layer holds ok.txt and an entry
+    # that climbs out of the output directory
+    mkdir -p work/deep
+    for bad in "../escape" "sub/../../escape"; do
+        rm -rf lay
+        ag_tar layer.tar "ok.txt=ok" "$bad=escaped"
+        ag_layout_of lay v1 layer.tar
         # a well-formed layout: only the extraction may refuse it
         imgpkg verify --oci-layout lay > /dev/null
         tar -cf evil.tar -C lay oci-layout index.json blobs
@@ -370,6 +402,36 @@ EOF
         assert_eq "" "$(ls -A work/deep)" "work/deep after refused pulls"
         assert_eq "deep" "$(ls -A work)" "work after refused pulls"
         assert_eq "" "$(find . -name 'escape*' -o -name ok.txt)" "escaped files"
+    done
+}
+
+test_airgap_pull_layer_without_tar_padding() {
+    # umoci before 0.4.8 ends an inserted layer right after the last file's
+    # data (no padding to 512 bytes, no end-of-archive blocks; umoci#436); Go
+    # readers, imgpkg among them, take it. Two ustar entries: a.txt (12 bytes)
+    # at 0, b.txt (5 bytes) whose data ends at 512 + 512 + 512 + 5.
+    ag_tar full.tar "a.txt=hello world!" "b.txt=bbbbb"
+    head -c 1541 full.tar > cut-after-data.tar
+    ag_layout_of lay-ok v1 cut-after-data.tar
+    imgpkg pull --oci-layout lay-ok -o out > /dev/null
+    assert_eq "hello world!" "$(cat out/a.txt)" "a.txt"
+    assert_eq "bbbbb" "$(cat out/b.txt)" "b.txt"
+    # the same through a registry
+    tar -cf ok.tar -C lay-ok oci-layout index.json blobs
+    imgpkg push --tar ok.tar -i "$REG_ADDR/ag-nopad/app:v1" > /dev/null
+    imgpkg pull -i "$REG_ADDR/ag-nopad/app:v1" -o out2 > /dev/null
+    diff -r out out2 > diff.out || fail "pulled from the registry: $(cat diff.out)"
+    # an image made by umoci insert, as it is
+    L=$(ag_layout)
+    imgpkg pull --oci-layout "$L" -i umoci:one -o one > /dev/null
+    assert_eq "content of one" "$(cat one/one.txt)" "umoci's layer"
+    # data cut short, or padding cut short, is still refused (and nothing written)
+    head -c 1538 full.tar > cut-in-data.tar
+    head -c 1600 full.tar > cut-in-padding.tar
+    for t in cut-in-data cut-in-padding; do
+        ag_layout_of "lay-$t" v1 "$t.tar"
+        expect_fail "runcat" imgpkg pull --oci-layout "lay-$t" -o "out-$t"
+        assert_file_absent "out-$t"
     done
 }
 
@@ -387,11 +449,11 @@ test_airgap_registry_to_registry() {
 
     # the same registry: every blob mounted across repositories, none uploaded again
     imgpkg copy --debug -b "$A_ADDR/ag/bundle:v1" --to-repo "$A_ADDR/ag/other" > other.out 2> debug.log
-    mounts=$(grep -c "POST http://$A_ADDR/v2/ag/other/blobs/uploads/ -> 201" debug.log || true)
+    mounts=$(grep -c "POST http://$A_ADDR/v2/ag/other/blobs/uploads/[^ ]* -> 201\$" debug.log || true)
     assert_eq "$nblobs" "$mounts" "blobs mounted"
-    # what is uploaded the usual way: the two image-locations images (config + layer each)
+    # uploaded the usual way: no more than the two image-locations images (config + layer each)
     uploads=$(grep -c "PUT http://$A_ADDR/v2/ag/other/blobs/uploads/" debug.log || true)
-    assert_eq "4" "$uploads" "blobs uploaded"
+    [ "$uploads" -le 4 ] || fail "$uploads blobs uploaded instead of mounted: $(grep PUT debug.log)"
     for d in "$AG_BUNDLE" "$AG_ONE" "$AG_TWO" "$AG_MULTI" "$AG_AMD" "$AG_ARM" "$AG_INNER" "$AG_NIMG"; do
         assert_eq "$d" "$(ag_digest "docker://$A_ADDR/ag/other@$d")" "digest in A/ag/other"
     done
@@ -419,7 +481,7 @@ test_airgap_registry_to_registry() {
     imgpkg verify --oci-layout lay > /dev/null
     assert_eq "$AG_BUNDLE" "$(skopeo inspect --format '{{.Digest}}' oci:lay:v1)" "bundle in the layout"
     for d in "$AG_BUNDLE" "$AG_ONE" "$AG_TWO" "$AG_MULTI" "$AG_INNER" "$AG_NIMG"; do
-        assert_eq "True" "$(json lay/index.json "'$d' in [m['digest'] for m in d['manifests']]")" "$d in index.json"
+        grep -q "\"digest\": *\"$d\"" lay/index.json || fail "$d not in index.json: $(cat lay/index.json)"
     done
     for d in "$AG_AMD" "$AG_ARM" $(cat blobs.txt); do
         [ -f "lay/blobs/sha256/$(ag_hex "$d")" ] || fail "blob $d missing from the layout"
@@ -451,7 +513,7 @@ test_airgap_damaged_tarball_refused() {
     ag_setup B
     imgpkg copy -b "$A_ADDR/ag/bundle:v1" --to-tar good.tar > /dev/null
     # one byte flipped in the layer of the arm64 image, reachable only through the index
-    layer=$(ag_blobs_of "docker://$A_ADDR/ag/multi@$AG_ARM" | sed -n 2p)
+    layer=$(ag_layers_of "docker://$A_ADDR/ag/multi@$AG_ARM")
     cp good.tar bad.tar
     python3 - bad.tar "blobs/sha256/$(ag_hex "$layer")" <<'EOF'
 import sys, tarfile
@@ -491,7 +553,7 @@ ag_progress() {
 test_airgap_interrupted_copy_resumes() {
     ag_setup
     # the layer of the nested bundle's image: gone from A's storage for a while
-    victim=$(ag_blobs_of "docker://$A_ADDR/ag/nimg@$AG_NIMG" | sed -n 2p)
+    victim=$(ag_layers_of "docker://$A_ADDR/ag/nimg@$AG_NIMG")
     vfile=$A_DIR/data/docker/registry/v2/blobs/sha256/$(ag_hex "$victim" | cut -c1-2)/$(ag_hex "$victim")/data
     [ -f "$vfile" ] || fail "no blob file $vfile"
     mv "$vfile" victim.blob
@@ -511,8 +573,8 @@ test_airgap_interrupted_copy_resumes() {
     for p in $(cat fetched1); do
         ls "$staging/blobs/sha256/${p#sha256:}"* > /dev/null 2>&1 || fail "$p not staged"
     done
-    grep -q "^${victim:0:19}\.\.\." fetched1 && fail "the victim was fetched"
-    [ -f "$staging/blobs/sha256/$(ag_hex "$victim")" ] && fail "the victim is staged"
+    if grep -qx "${victim:0:19}" fetched1; then fail "the victim was fetched"; fi
+    assert_file_absent "$staging/blobs/sha256/$(ag_hex "$victim")"
 
     # the blob is back: --resume fetches only what is missing
     mv victim.blob "$vfile"

@@ -1,8 +1,9 @@
 /* auth.c - registry credentials and WWW-Authenticate challenges.
  *
- * Credentials come, in order, from the command-line flags (with imgpkg's
- * $IMGPKG_USERNAME, $IMGPKG_PASSWORD, $IMGPKG_TOKEN and $IMGPKG_ANON defaults),
- * the IMGPKG_REGISTRY_* variables (imgpkg's env keychain), then Docker's
+ * Credentials come, in imgpkg's order, from the IMGPKG_REGISTRY_* variables
+ * (imgpkg's env keychain) for a matching host, the command-line flags (with
+ * imgpkg's $IMGPKG_USERNAME, $IMGPKG_PASSWORD, $IMGPKG_TOKEN and $IMGPKG_ANON
+ * defaults), then Docker's
  * config.json as go-containerregistry's default keychain reads it: `auths`,
  * `credHelpers` and `credsStore`, the helpers being run as
  * `docker-credential-NAME get` without a shell.  Secrets never reach an error

@@ -119,6 +119,13 @@ static char *trim_dup(const char *p, size_t n)
     return ip_xstrndup(p, n);
 }
 
+/* A header line over curl's own limit (100 KiB) never reaches header_cb:
+ * curl fails with "out of memory" after the status line. */
+static bool headers_too_big(const struct xfer *x, CURLcode cc, long status)
+{
+    return x->header_overflow || (cc == CURLE_OUT_OF_MEMORY && status > 0);
+}
+
 static size_t header_cb(char *p, size_t size, size_t nmemb, void *ud)
 {
     struct xfer *x = ud;
@@ -452,9 +459,21 @@ static int fetch_token(struct reg_client *c, const char *scope, struct ip_err *e
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    cc = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
-    debug_line(c, c->cred.identity_token ? "POST" : "GET", realm, resp.status);
+    /* the token server, too, may reset or cut short a connection or answer
+     * 429 / 5xx for a while: the same request again, after a pause */
+    for (int attempt = 0;; attempt++) {
+        ip_buf_reset(&body);
+        ip_buf_reset(&x.errbody);
+        reg_resp_release(&resp);
+        x.header_bytes = 0;
+        cc = curl_easy_perform(h);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
+        debug_line(c, c->cred.identity_token ? "POST" : "GET", realm, resp.status);
+        if (attempt >= c->opts.retries ||
+            !(cc != CURLE_OK ? curl_retryable(cc) : status_retryable(resp.status)))
+            break;
+        backoff(attempt);
+    }
     if (cc != CURLE_OK) {
         rc = curl_error(cc, "GET", realm, err);
         goto out;
@@ -577,9 +596,15 @@ static bool take_challenge(struct reg_client *c, const char *www, const char *sc
 
 /* ---- requests ---- */
 
+static bool same_origin(const struct reg_client *c, const char *url)
+{
+    size_t n = strlen(c->base);
+    return !strncmp(url, c->base, n) && (url[n] == '/' || url[n] == '\0' || url[n] == '?');
+}
+
 static bool status_ok(long s, const long *ok)
 {
-    if (s >= 200 && s < 400)
+    if (s >= 200 && s < 300)
         return true;
     for (; ok && *ok; ok++)
         if (*ok == s)
@@ -616,7 +641,9 @@ int reg_do(struct reg_client *c, const struct reg_req *req, const long *ok_statu
         x.body_max = req->resp_max;
         x.body_reader = req->body_reader;
         setup_handle(c, h, url);
-        if (auth)
+        /* credentials go to the registry only, never to another host that a
+         * Location or Link header names */
+        if (auth && same_origin(c, url))
             hdrs = curl_slist_append(hdrs, auth);
         if (req->content_type) {
             cleanup_free char *ct = ip_xasprintf("Content-Type: %s", req->content_type);
@@ -668,7 +695,7 @@ int reg_do(struct reg_client *c, const struct reg_req *req, const long *ok_statu
             ip_buf_release(&x.errbody);
             return -(int)(err->code ? err->code : IP_E_IO);
         }
-        if (x.header_overflow) {
+        if (headers_too_big(&x, cc, resp->status)) {
             ip_buf_release(&x.errbody);
             return ip_err_set(err, IP_E_TOOBIG, "%s %s: response headers over %u bytes",
                               req->method, c->host, MAX_HEADER_BYTES);
@@ -727,6 +754,11 @@ struct stream_reader {
     size_t start, len;
     bool paused, done, started_body, auth_retried;
     CURLcode result;
+    /* a transient failure restarts the GET: the bytes already handed out are
+     * skipped in the new answer (a blob's content never changes; the caller
+     * verifies its digest) */
+    int64_t delivered, skip;
+    int attempt;
 };
 
 static size_t stream_write(char *p, size_t size, size_t nmemb, void *ud)
@@ -741,6 +773,11 @@ static size_t stream_write(char *p, size_t size, size_t nmemb, void *ud)
             ip_buf_add(&s->x.errbody, p, n, &e);
         return n;
     }
+    /* after a restart, the bytes already handed out (the skip is only taken
+     * once the rest fits: a paused chunk comes again whole) */
+    size_t total = n, off = s->skip <= 0 ? 0 : (uint64_t)s->skip < n ? (size_t)s->skip : n;
+    p += off;
+    n -= off;
     if (s->start + s->len + n > STREAM_BUF) {
         if (s->start) {
             memmove(s->buf, s->buf + s->start, s->len);
@@ -751,10 +788,13 @@ static size_t stream_write(char *p, size_t size, size_t nmemb, void *ud)
             return CURL_WRITEFUNC_PAUSE;
         }
     }
+    s->skip -= (int64_t)off;
+    if (n == 0)
+        return total;
     memcpy(s->buf + s->start + s->len, p, n);
     s->len += n;
     s->started_body = true;
-    return n;
+    return total;
 }
 
 static int stream_start(struct stream_reader *s, struct ip_err *err)
@@ -793,6 +833,7 @@ static int stream_start(struct stream_reader *s, struct ip_err *err)
     curl_easy_setopt(s->h, CURLOPT_MAXREDIRS, 5L);
     s->done = false;
     s->paused = false;
+    s->result = CURLE_OK;
     curl_multi_add_handle(s->m, s->h);
     return 0;
 }
@@ -800,6 +841,7 @@ static int stream_start(struct stream_reader *s, struct ip_err *err)
 static ssize_t stream_read(struct ip_reader *r, void *out, size_t n, struct ip_err *err)
 {
     struct stream_reader *s = (struct stream_reader *)r;
+again:
     while (s->len == 0 && !s->done) {
         int running = 0, msgs = 0;
         CURLMsg *msg;
@@ -821,7 +863,7 @@ static ssize_t stream_read(struct ip_reader *r, void *out, size_t n, struct ip_e
             curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
             s->resp.status = status;
             debug_line(s->c, "GET", s->url, status);
-            if (s->x.header_overflow)
+            if (headers_too_big(&s->x, s->result, status))
                 return ip_err_set(err, IP_E_TOOBIG, "GET %s: response headers over %u bytes",
                                   s->c->host, MAX_HEADER_BYTES);
             if (s->result == CURLE_OK && status == 401 && !s->auth_retried && !s->started_body &&
@@ -844,7 +886,19 @@ static ssize_t stream_read(struct ip_reader *r, void *out, size_t n, struct ip_e
         s->len -= k;
         if (s->len == 0)
             s->start = 0;
+        s->delivered += (int64_t)k;
         return (ssize_t)k;
+    }
+    /* a reset, a body cut short, 429 or 5xx: the same GET again, after a pause */
+    if (((s->result != CURLE_OK && curl_retryable(s->result)) ||
+         (s->result == CURLE_OK && status_retryable(s->resp.status))) &&
+        s->attempt < s->c->opts.retries) {
+        backoff(s->attempt++);
+        s->skip = s->delivered;
+        int rc = stream_start(s, err);
+        if (rc < 0)
+            return rc;
+        goto again;
     }
     if (s->result != CURLE_OK)
         return curl_error(s->result, "GET", s->url, err);
@@ -953,7 +1007,10 @@ static int ping(struct reg_client *c, const char *scheme, struct ip_err *err)
     pool_put(c, h);
     debug_line(c, "GET", url, resp.status);
     int rc = 0;
-    if (cc != CURLE_OK) {
+    if (headers_too_big(&x, cc, resp.status)) {
+        rc = ip_err_set(err, IP_E_TOOBIG, "GET %s: response headers over %u bytes", url,
+                        MAX_HEADER_BYTES);
+    } else if (cc != CURLE_OK) {
         rc = curl_error(cc, "GET", url, err);
     } else if (resp.status == 401) {
         take_challenge(c, resp.www_authenticate, NULL, err);
@@ -1005,8 +1062,11 @@ int reg_client_new(const char *registry, const struct ip_registry_opts *opts,
             (opts->insecure || ip_registry_is_loopback(registry))) {
             struct ip_err https_err = *err;
             rc = ping(c, "http", err);
-            /* the https failure is the more telling one */
-            if (rc < 0)
+            /* the https failure is the more telling one, unless plain http
+             * reached a registry that is busy or failing (429, 5xx) or that
+             * sent headers too large */
+            if (rc < 0 && err->code != IP_E_TOOBIG &&
+                !(err->code == IP_E_HTTP && status_retryable(err->http_status)))
                 *err = https_err;
         }
         bool transient = rc < 0 && (err->code == IP_E_NETWORK ||

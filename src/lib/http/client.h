@@ -1,5 +1,5 @@
 /* client.h - the registry HTTP client shared by the registry store: one
- * struct reg_client per registry host, holding the base URL, the credentials,
+ * struct reg_client per repository store, holding the base URL, the credentials,
  * the bearer tokens per scope and a pool of curl handles (one connection each,
  * kept alive).  Thread-safe: transfers may run concurrently. */
 #ifndef IMGPKG_HTTP_CLIENT_H

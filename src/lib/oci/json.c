@@ -5,6 +5,36 @@
 #include "imgpkg/json.h"
 #include "util/banned.h"
 
+/* Documents nested deeper than this are refused: yajl's generator stops at 128
+ * levels, so a document written back (index.json keeps unknown members) would
+ * come out cut short, and yajl frees its trees recursively. */
+#define MAX_JSON_DEPTH 100
+
+static bool nested_too_deep(const char *p, size_t n)
+{
+    int depth = 0;
+    bool in_str = false, esc = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > MAX_JSON_DEPTH)
+                return true;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return false;
+}
+
 int ip_json_parse(const char *data, size_t len, yajl_val *out, struct ip_err *err)
 {
     char errbuf[256];
@@ -13,6 +43,9 @@ int ip_json_parse(const char *data, size_t len, yajl_val *out, struct ip_err *er
                           len, IP_MAX_JSON);
     if (memchr(data, '\0', len))
         return ip_err_set(err, IP_E_FORMAT, "invalid JSON: NUL byte");
+    if (nested_too_deep(data, len))
+        return ip_err_set(err, IP_E_FORMAT, "invalid JSON: nested more than %d deep",
+                          MAX_JSON_DEPTH);
     cleanup_free char *copy = ip_xstrndup(data, len);
     errbuf[0] = '\0';
     yajl_val v = yajl_tree_parse(copy, errbuf, sizeof(errbuf));

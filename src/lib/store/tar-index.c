@@ -134,6 +134,21 @@ int ip_tar_index_read(const struct ip_tar_index *ti, const struct ip_tar_member 
     return rc;
 }
 
+/* A name with a ".." component: no member of a layout is ever named so, and
+ * extracting tools refuse it (it would land outside their directory). */
+static bool climbs_out(const char *n)
+{
+    for (const char *p = n; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len == 2 && p[0] == '.' && p[1] == '.')
+            return true;
+        p += len;
+        while (*p == '/')
+            p++;
+    }
+    return false;
+}
+
 int ip_tar_index_scan(struct ip_tar_index *ti, const char *path, struct ip_err *err)
 {
     struct archive *a = archive_read_new();
@@ -150,6 +165,11 @@ int ip_tar_index_scan(struct ip_tar_index *ti, const char *path, struct ip_err *
     while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         const char *name =
             ip_tar_norm_name(archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "");
+        if (climbs_out(name)) {
+            rc = ip_err_set(err, IP_E_FORMAT, "'%s': entry '%.300s' has a '..' component",
+                            ti->path, name);
+            goto out;
+        }
         if (archive_entry_filetype(ae) != AE_IFREG)
             continue;
         if (ip_tar_index_find(ti, name)) {
