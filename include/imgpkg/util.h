@@ -60,6 +60,17 @@ char *ip_buf_detach(struct ip_buf *b, size_t *len);
 int ip_read_file(const char *path, size_t max, struct ip_buf *out, struct ip_err *err);
 /* write(2) until done, retrying EINTR. */
 int ip_write_all(int fd, const void *p, size_t n, struct ip_err *err);
+
+/* A file being written sequentially, whose pages are handed to the disk as it
+ * goes (sync_file_range), so that the fsync before its rename finds little to
+ * do and the disk works while the CPU compresses or the network delivers. */
+struct ip_seq_writer {
+    int fd;
+    int64_t written;
+    int64_t flushed;
+};
+void ip_seq_writer_init(struct ip_seq_writer *w, int fd);
+int ip_seq_write(struct ip_seq_writer *w, const void *p, size_t n, struct ip_err *err);
 /* Writes data to path atomically: temp file in the same directory, fsync, rename. */
 int ip_write_file_atomic(const char *path, const void *data, size_t n, int mode,
                          struct ip_err *err);

@@ -92,11 +92,47 @@ static int write_lock_output(const struct copy_opts *o, const struct ip_graph *g
     return rc;
 }
 
-/* Copy to a tarball through a staging layout beside it: blobs land there
- * verified and survive an interrupted run (--resume picks them up); the
- * tarball is written from it in one pass, then the staging is removed. */
+static int copy_to_tar_staged(const struct copy_opts *o, const struct ip_graph *g,
+                              const struct ip_copy_opts *co, struct ip_err *err);
+
+static bool transient(const struct ip_err *err)
+{
+    return err->code == IP_E_NETWORK || err->code == IP_E_DIGEST ||
+           (err->code == IP_E_HTTP && (err->http_status == 429 || err->http_status >= 500));
+}
+
+/* Copy to a tarball.  First straight into it, every blob written once; if a
+ * blob fails on the way (a tar stream cannot take a blob again), or with
+ * --resume, through a staging layout beside it: blobs land there verified,
+ * in parallel, retried one by one, and survive an interrupted run (--resume
+ * picks them up); the tarball is then written from it in one pass and the
+ * staging removed. */
 static int copy_to_tar(const struct copy_opts *o, const struct ip_graph *g,
                        const struct ip_copy_opts *co, struct ip_err *err)
+{
+    cleanup_free char *sdir = ip_dirname(o->to_tar);
+    cleanup_free char *sbase = ip_basename(o->to_tar);
+    cleanup_free char *sname = ip_xasprintf("%s/.%s.imgpkg-partial", sdir, sbase);
+    if (!o->resume && !ip_is_dir(sname)) {
+        struct ip_store *direct = NULL;
+        struct stat dst_st;
+        int drc;
+        if (stat(o->to_tar, &dst_st) == 0 && S_ISDIR(dst_st.st_mode))
+            return ip_err_set(err, IP_E_EXISTS, "'%s' is a directory, expected a tarball path",
+                              o->to_tar);
+        if ((drc = ip_store_oci_tar_create(o->to_tar, &direct, err)) < 0)
+            return drc;
+        drc = ip_graph_to_layout(g, direct, co, err);
+        ip_store_free(direct);
+        if (drc == 0 || !transient(err))
+            return drc;
+        ui_line("copy | %s; fetching again through a staging directory", err->msg);
+    }
+    return copy_to_tar_staged(o, g, co, err);
+}
+
+static int copy_to_tar_staged(const struct copy_opts *o, const struct ip_graph *g,
+                              const struct ip_copy_opts *co, struct ip_err *err)
 {
     cleanup_free char *dir = ip_dirname(o->to_tar);
     cleanup_free char *base = ip_basename(o->to_tar);

@@ -102,24 +102,32 @@ void ip_ref_release(struct ip_ref *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* Whether the first component of a name (its `first` bytes before a '/') is
+ * read as a registry host rather than as part of the repository. */
+static bool first_is_host(const char *name, size_t first)
+{
+    if (memchr(name, '.', first) || memchr(name, ':', first) ||
+        (first == 9 && !memcmp(name, "localhost", 9)))
+        return true;
+    for (size_t i = 0; i < first; i++)
+        if (isupper((unsigned char)name[i]))
+            return true;
+    return false;
+}
+
 static int parse_name(const char *name, size_t n, const char *orig, struct ip_ref *out,
                       struct ip_err *err)
 {
     const char *slash = memchr(name, '/', n);
     const char *path = name;
     size_t plen = n;
-    char *registry;
+    char *registry, *repository;
 
     if (n == 0)
         return ip_err_set(err, IP_E_FORMAT, "invalid reference '%.300s': empty name", orig);
     if (slash) {
         size_t first = (size_t)(slash - name);
-        bool is_host = memchr(name, '.', first) || memchr(name, ':', first) ||
-                       (first == 9 && !memcmp(name, "localhost", 9));
-        for (size_t i = 0; i < first && !is_host; i++)
-            if (isupper((unsigned char)name[i]))
-                is_host = true;
-        if (is_host) {
+        if (first_is_host(name, first)) {
             if (!host_valid(name, first))
                 return ip_err_set(err, IP_E_FORMAT, "invalid reference '%.300s': bad registry '%.*s'",
                                   orig, (int)first, name);
@@ -151,15 +159,19 @@ static int parse_name(const char *name, size_t n, const char *orig, struct ip_re
         if (!p)
             break;
     }
-    if (plen > 255) {
+    if (!strcmp(registry, DEFAULT_REGISTRY) && !memchr(path, '/', plen))
+        repository = ip_xasprintf("library/%.*s", (int)plen, path);
+    else
+        repository = ip_xstrndup(path, plen);
+    /* the repository as registries see it ("library/" included), so that the
+     * name always parses again */
+    if (strlen(repository) > 255) {
         free(registry);
+        free(repository);
         return ip_err_set(err, IP_E_FORMAT, "invalid reference '%.300s': name too long", orig);
     }
     out->registry = registry;
-    if (!strcmp(registry, DEFAULT_REGISTRY) && !memchr(path, '/', plen))
-        out->repository = ip_xasprintf("library/%.*s", (int)plen, path);
-    else
-        out->repository = ip_xstrndup(path, plen);
+    out->repository = repository;
     return 0;
 }
 
@@ -229,6 +241,10 @@ char *ip_ref_familiar(const struct ip_ref *r)
     if (!strcmp(r->registry, DEFAULT_REGISTRY)) {
         if (!strncmp(r->repository, "library/", 8) && !strchr(r->repository + 8, '/'))
             return ip_xstrdup(r->repository + 8);
+        /* "docker.io/a.b/app", not "a.b/app", which names registry a.b */
+        const char *slash = strchr(r->repository, '/');
+        if (slash && first_is_host(r->repository, (size_t)(slash - r->repository)))
+            return ip_xasprintf("docker.io/%s", r->repository);
         return ip_xstrdup(r->repository);
     }
     return ip_ref_name(r);

@@ -18,7 +18,7 @@ struct layer_ctx {
     struct ip_sha256 diff;
     struct ip_sha256 comp;
     struct build_gzip *gz;
-    int fd;
+    struct ip_seq_writer out;
     int64_t size;
     struct ip_err *err;
     bool failed;
@@ -30,7 +30,7 @@ static int sink(void *p, const void *data, size_t n, struct ip_err *err)
     ip_sha256_update(&c->comp, data, n);
     c->size += (int64_t)n;
     ip_crashpoint();
-    return ip_write_all(c->fd, data, n, err);
+    return ip_seq_write(&c->out, data, n, err);
 }
 
 static la_ssize_t tar_out(struct archive *a, void *p, const void *data, size_t n)
@@ -88,12 +88,13 @@ static int add_file(struct layer_ctx *c, struct archive *a, const struct ip_buil
 int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
                    int level, int fd, struct ip_layer_info *out, struct ip_err *err)
 {
-    struct layer_ctx c = {.fd = fd, .err = err};
+    struct layer_ctx c = {.err = err};
     struct archive *a;
     struct archive_entry *ae;
     cleanup_free char *buf = ip_xmalloc(READ_CHUNK);
     int rc = 0;
 
+    ip_seq_writer_init(&c.out, fd);
     ip_sha256_init(&c.diff);
     ip_sha256_init(&c.comp);
     c.gz = build_gzip_new(level, sink, &c);

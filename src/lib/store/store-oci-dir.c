@@ -117,9 +117,11 @@ static int dir_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_r
     fd = ip_mkstemp_in(dir, ip_digest_hex(d->digest), &tmp, err);
     if (fd < 0)
         return fd;
+    struct ip_seq_writer w;
+    ip_seq_writer_init(&w, fd);
     while ((k = ip_reader_read(v, buf, 1 << 20, err)) > 0) {
         ip_crashpoint();
-        if ((rc = ip_write_all(fd, buf, (size_t)k, err)) < 0) {
+        if ((rc = ip_seq_write(&w, buf, (size_t)k, err)) < 0) {
             ip_err_wrap(err, "writing blob %s into %s", d->digest, ds->dir);
             goto out;
         }

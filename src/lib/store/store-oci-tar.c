@@ -30,6 +30,7 @@ struct tar_store {
     /* writing */
     char *tmp_path;
     int fd;
+    struct ip_seq_writer out;
     struct archive *aw;
     int64_t mtime;
     char **written; /* digests already in the tarball */
@@ -328,6 +329,17 @@ static const struct ip_store_ops tar_write_ops = {
     .free = tar_free,
 };
 
+static la_ssize_t tar_out_cb(struct archive *a, void *ud, const void *p, size_t n)
+{
+    struct tar_store *ts = ud;
+    struct ip_err e;
+    if (ip_seq_write(&ts->out, p, n, &e) < 0) {
+        archive_set_error(a, e.sys_errno ? e.sys_errno : EIO, "%s", e.msg);
+        return -1;
+    }
+    return (la_ssize_t)n;
+}
+
 static struct tar_store *tar_new(const char *path, const struct ip_store_ops *ops)
 {
     struct tar_store *ts = ip_xcalloc(1, sizeof(*ts));
@@ -397,8 +409,12 @@ int ip_store_oci_tar_create(const char *path, struct ip_store **out, struct ip_e
     ts->mtime = ip_source_date_epoch();
     ts->aw = archive_write_new();
     archive_write_set_format_pax_restricted(ts->aw);
+    /* large blocks, few writes; the last block is not padded, so the bytes do
+     * not depend on the block size */
+    archive_write_set_bytes_per_block(ts->aw, 1 << 20);
     archive_write_set_bytes_in_last_block(ts->aw, 1);
-    if (archive_write_open_fd(ts->aw, ts->fd) != ARCHIVE_OK) {
+    ip_seq_writer_init(&ts->out, ts->fd);
+    if (archive_write_open2(ts->aw, ts, NULL, tar_out_cb, NULL, NULL) != ARCHIVE_OK) {
         int rc = ip_err_set(err, IP_E_IO, "writing '%s': %s", path, archive_error_string(ts->aw));
         tar_free(&ts->base);
         return rc;

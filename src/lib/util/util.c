@@ -204,6 +204,29 @@ int ip_write_all(int fd, const void *p, size_t n, struct ip_err *err)
     return 0;
 }
 
+#define WRITEBACK_CHUNK (8 << 20)
+
+void ip_seq_writer_init(struct ip_seq_writer *w, int fd)
+{
+    w->fd = fd;
+    w->written = 0;
+    w->flushed = 0;
+}
+
+int ip_seq_write(struct ip_seq_writer *w, const void *p, size_t n, struct ip_err *err)
+{
+    int rc = ip_write_all(w->fd, p, n, err);
+    if (rc < 0)
+        return rc;
+    w->written += (int64_t)n;
+    if (w->written - w->flushed >= WRITEBACK_CHUNK) {
+        /* start writeback of what was just written; no waiting */
+        sync_file_range(w->fd, w->flushed, w->written - w->flushed, SYNC_FILE_RANGE_WRITE);
+        w->flushed = w->written;
+    }
+    return 0;
+}
+
 char *ip_dirname(const char *path)
 {
     const char *slash = strrchr(path, '/');
