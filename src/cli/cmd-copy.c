@@ -124,9 +124,11 @@ static int copy_to_tar(const struct copy_opts *o, const struct ip_graph *g,
             return drc;
         drc = ip_graph_to_layout(g, direct, co, err);
         ip_store_free(direct);
-        if (drc == 0 || !transient(err))
+        /* a failure of the destination itself (disk full) is not helped by staging */
+        if (drc == 0 || err->code == IP_E_IO || err->code == IP_E_EXISTS)
             return drc;
-        ui_line("copy | %s; fetching again through a staging directory", err->msg);
+        ui_line("copy | %s; fetching %s through a staging directory", err->msg,
+                transient(err) ? "again" : "what can be fetched");
     }
     return copy_to_tar_staged(o, g, co, err);
 }

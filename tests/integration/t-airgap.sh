@@ -86,7 +86,7 @@ ag_tags() {
 ag_has_tag() {
     local tags
     tags=$(ag_tags "$1" "$2")
-    printf '%s\n' "$tags" | grep -qxF "$3" || fail "$1/$2 lacks tag $3: $(echo $tags)"
+    printf '%s\n' "$tags" | grep -qxF "$3" || fail "$1/$2 lacks tag $3: ${tags//$'\n'/ }"
 }
 ag_lacks_tag() {
     local tags
@@ -218,8 +218,8 @@ test_airgap_tar_relocated_to_other_registry() {
     # what A holds, kept to compare with B once A is gone
     for spec in "bundle $AG_BUNDLE" "one $AG_ONE" "two $AG_TWO" "multi $AG_MULTI" "multi $AG_AMD" \
         "multi $AG_ARM" "inner $AG_INNER" "nimg $AG_NIMG" "one $AG_SIG"; do
-        set -- $spec
-        skopeo inspect --raw --tls-verify=false "docker://$A_ADDR/ag/$1@$2" > "a-$(ag_hex "$2").man"
+        read -r repo dg <<< "$spec"
+        skopeo inspect --raw --tls-verify=false "docker://$A_ADDR/ag/$repo@$dg" > "a-$(ag_hex "$dg").man"
     done
 
     imgpkg copy -b "$A_ADDR/ag/bundle:v1" --cosign-signatures --to-tar airgap.tar > copy1.out
@@ -231,9 +231,9 @@ test_airgap_tar_relocated_to_other_registry() {
     assert_eq "$AG_BUNDLE" "$(skopeo inspect --format '{{.Digest}}' oci-archive:airgap.tar:v1)" "bundle in the tarball"
     imgpkg verify --tar airgap.tar > verify.out
     # its index.json: the root bundle tagged v1 and annotated, every other image by digest
-    tar_member airgap.tar index.json > index.json
-    python3 - index.json "$AG_BUNDLE" "$AG_INNER" "$AG_ONE" "$AG_TWO" "$AG_MULTI" "$AG_NIMG" \
-        "$AG_SIG" "$AG_SIG_TAG" "$A_ADDR" <<'EOF' || fail "index.json of the tarball: $(cat index.json)"
+    tar_member airgap.tar index.json > tar-index.json
+    python3 - tar-index.json "$AG_BUNDLE" "$AG_INNER" "$AG_ONE" "$AG_TWO" "$AG_MULTI" "$AG_NIMG" \
+        "$AG_SIG" "$AG_SIG_TAG" "$A_ADDR" <<'EOF' || fail "index.json of the tarball: $(cat tar-index.json)"
 import json, sys
 path, bundle, inner, one, two, multi, nimg, sig, sig_tag, a = sys.argv[1:11]
 d = json.load(open(path))
@@ -341,6 +341,25 @@ $B_ADDR/reloc@$AG_INNER|"
     assert_eq "content of one" "$(cat one/one.txt)" "image one"
 }
 
+test_airgap_pull_bundle_with_unreachable_images() {
+    # pull -b reads the bundle alone: images.yml may name images nobody can
+    # reach (nothing listens on that port); the lock stays as it is
+    port=$(free_port)
+    mkdir -p b/.imgpkg
+    echo "files" > b/f.txt
+    cat > b/.imgpkg/images.yml <<YAML
+---
+apiVersion: imgpkg.carvel.dev/v1alpha1
+kind: ImagesLock
+images:
+- image: 127.0.0.1:$port/gone/app@sha256:5b0bcabd1ed22e9fb1310cf6c2dec7cdef19f0ad69efa1f392e94a4333501270
+YAML
+    imgpkg push -b "$REG_ADDR/ag-unreach/bundle:v1" -f b > /dev/null
+    imgpkg pull --tty -b "$REG_ADDR/ag-unreach/bundle:v1" -o out > pull.out
+    assert_contains "$(cat pull.out)" "One or more images not found in bundle repo; skipping lock file update"
+    diff -r b out > diff.out || fail "pulled bundle differs: $(cat diff.out)"
+}
+
 # ag_tar OUT NAME=CONTENT...: an uncompressed ustar archive of regular files.
 ag_tar() {
     python3 - "$@" <<'EOF'
@@ -442,8 +461,8 @@ test_airgap_registry_to_registry() {
     # every config and layer of the bundle's graph
     for spec in "bundle $AG_BUNDLE" "one $AG_ONE" "two $AG_TWO" "multi $AG_AMD" "multi $AG_ARM" \
         "inner $AG_INNER" "nimg $AG_NIMG"; do
-        set -- $spec
-        ag_blobs_of "docker://$A_ADDR/ag/$1@$2"
+        read -r repo dg <<< "$spec"
+        ag_blobs_of "docker://$A_ADDR/ag/$repo@$dg"
     done | sort -u > blobs.txt
     nblobs=$(wc -l < blobs.txt)
 
@@ -467,10 +486,10 @@ test_airgap_registry_to_registry() {
     imgpkg copy -b "$A_ADDR/ag/bundle:v1" --to-repo "$B_ADDR/rb" --repo-based-tags > /dev/null
     for spec in "bundle $AG_BUNDLE" "one $AG_ONE" "two $AG_TWO" "multi $AG_MULTI" "inner $AG_INNER" \
         "nimg $AG_NIMG"; do
-        set -- $spec
-        ag_has_tag "$B_ADDR" rb "ag-$1-sha256-$(ag_hex "$2").imgpkg"
-        ag_lacks_tag "$B_ADDR" rb "sha256-$(ag_hex "$2").imgpkg"
-        assert_eq "$2" "$(ag_digest "docker://$B_ADDR/rb:ag-$1-sha256-$(ag_hex "$2").imgpkg")" "repo-based tag of $1"
+        read -r repo dg <<< "$spec"
+        ag_has_tag "$B_ADDR" rb "ag-$repo-sha256-$(ag_hex "$dg").imgpkg"
+        ag_lacks_tag "$B_ADDR" rb "sha256-$(ag_hex "$dg").imgpkg"
+        assert_eq "$dg" "$(ag_digest "docker://$B_ADDR/rb:ag-$repo-sha256-$(ag_hex "$dg").imgpkg")" "repo-based tag of $repo"
     done
     ag_has_tag "$B_ADDR" rb v1
     ag_has_tag "$B_ADDR" rb "sha256-$(ag_hex "$AG_BUNDLE").image-locations.imgpkg"
@@ -542,11 +561,12 @@ EOF
 }
 
 # ag_progress FILE KIND: the digest prefixes of the progress lines (--tty) of
-# KIND "fetched" or "present", sorted.
+# KIND "fetched" or "present", sorted, each once (a failed run streams into the
+# tarball first, then fetches again into the staging directory it keeps).
 ag_progress() {
     case $2 in
-    fetched) sed -n 's/^\(sha256:[0-9a-f]\{12\}\)\.\.\. .* in .*s (.*$/\1/p' "$1" | sort ;;
-    present) sed -n 's/^\(sha256:[0-9a-f]\{12\}\)\.\.\. .* already present$/\1/p' "$1" | sort ;;
+    fetched) sed -n 's/^\(sha256:[0-9a-f]\{12\}\)\.\.\. .* in .*s (.*$/\1/p' "$1" | sort -u ;;
+    present) sed -n 's/^\(sha256:[0-9a-f]\{12\}\)\.\.\. .* already present$/\1/p' "$1" | sort -u ;;
     esac
 }
 
@@ -570,9 +590,9 @@ test_airgap_interrupted_copy_resumes() {
     ag_progress run1.out fetched > fetched1
     [ -s fetched1 ] || fail "nothing fetched before the failure: $(cat run1.out)"
     # what was fetched is in the staging layout, verified
-    for p in $(cat fetched1); do
+    while read -r p; do
         ls "$staging/blobs/sha256/${p#sha256:}"* > /dev/null 2>&1 || fail "$p not staged"
-    done
+    done < fetched1
     if grep -qx "${victim:0:19}" fetched1; then fail "the victim was fetched"; fi
     assert_file_absent "$staging/blobs/sha256/$(ag_hex "$victim")"
 
