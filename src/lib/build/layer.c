@@ -53,10 +53,35 @@ static int tar_fail(struct layer_ctx *c, struct archive *a, const char *what)
                       archive_error_string(a) ? archive_error_string(a) : "error");
 }
 
-static int add_file(struct layer_ctx *c, struct archive *a, const struct ip_build_entry *e,
-                    char *buf)
+/* The directory of the last file opened: files come sorted, so most share
+ * it, and opening them relative to it spares a path walk per file. */
+struct parent_cache {
+    char *path;
+    int fd;
+};
+
+static int open_in_parent(struct parent_cache *pc, const char *full)
 {
-    cleanup_close int fd = open(e->full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    const char *slash = strrchr(full, '/');
+    if (!slash)
+        return open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    size_t n = (size_t)(slash - full);
+    if (!pc->path || strlen(pc->path) != n || memcmp(pc->path, full, n) != 0) {
+        if (pc->fd >= 0)
+            close(pc->fd);
+        free(pc->path);
+        pc->path = ip_xstrndup(full, n ? n : 1);
+        pc->fd = open(pc->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pc->fd < 0)
+            return -1;
+    }
+    return openat(pc->fd, slash + 1, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static int add_file(struct layer_ctx *c, struct archive *a, const struct ip_build_entry *e,
+                    char *buf, struct parent_cache *pc)
+{
+    cleanup_close int fd = open_in_parent(pc, e->full);
     struct stat st;
     int64_t left = e->size;
     if (fd < 0)
@@ -66,7 +91,8 @@ static int add_file(struct layer_ctx *c, struct archive *a, const struct ip_buil
     if (!S_ISREG(st.st_mode) || st.st_size != e->size)
         return ip_err_set(c->err, IP_E_INPUT, "file '%s' changed while it was being saved",
                           e->full);
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (e->size > READ_CHUNK)
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     while (left > 0) {
         size_t want = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
         ssize_t k = read(fd, buf, want);
@@ -92,6 +118,7 @@ int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permi
     struct archive *a;
     struct archive_entry *ae;
     cleanup_free char *buf = ip_xmalloc(READ_CHUNK);
+    struct parent_cache pc = {NULL, -1};
     int rc = 0;
 
     ip_seq_writer_init(&c.out, fd);
@@ -126,7 +153,7 @@ int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permi
             break;
         }
         if (!e[i].is_dir && e[i].size > 0)
-            rc = add_file(&c, a, &e[i], buf);
+            rc = add_file(&c, a, &e[i], buf, &pc);
     }
     archive_entry_free(ae);
     if (rc < 0)
@@ -141,6 +168,9 @@ int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permi
     ip_sha256_final(&c.comp, out->digest);
     out->size = c.size;
 out:
+    if (pc.fd >= 0)
+        close(pc.fd);
+    free(pc.path);
     archive_write_free(a);
     build_gzip_free(c.gz);
     ip_sha256_release(&c.diff);
