@@ -12,6 +12,21 @@ static const struct command tag_list_cmd = {"tag list", "List tags for image rep
 static const struct command tag_resolve_cmd = {"tag resolve", "Resolve tag to a digest for image",
                                                "imgpkg tag resolve -i REF [flags]", NULL};
 
+/* The checks both subcommands start with: flags, -i, and the repository. */
+static int open_image_repo(struct registry_flags *rf, const char *image, struct ip_ref *ref,
+                           struct ip_store **s, struct ip_err *err)
+{
+    struct ip_registry_opts ro;
+    int rc;
+    if ((rc = registry_flags_opts(rf, &ro, err)) < 0)
+        return rc;
+    if (!image)
+        return ip_err_set(err, IP_E_USAGE, "Expected image flag (-i) to be specified");
+    if ((rc = ip_ref_parse(image, ref, err)) < 0)
+        return ip_err_wrap(err, "Parsing '%s'", image);
+    return ip_store_registry_open(ref, &ro, s, err);
+}
+
 static int str_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -20,7 +35,6 @@ static int str_cmp(const void *a, const void *b)
 static int tag_list(int argc, char **argv, struct ip_err *err)
 {
     struct registry_flags rf;
-    struct ip_registry_opts ro;
     char *image = NULL;
     bool digests = false, internal = false;
     struct flag flags[20];
@@ -44,17 +58,7 @@ static int tag_list(int argc, char **argv, struct ip_err *err)
         cli_print_help(&tag_list_cmd, flags);
         goto out;
     }
-    if ((rc = registry_flags_opts(&rf, &ro, err)) < 0)
-        goto out;
-    if (!image) {
-        rc = ip_err_set(err, IP_E_USAGE, "Expected image flag (-i) to be specified");
-        goto out;
-    }
-    if ((rc = ip_ref_parse(image, &ref, err)) < 0) {
-        ip_err_wrap(err, "Parsing '%s'", image);
-        goto out;
-    }
-    if ((rc = ip_store_registry_open(&ref, &ro, &s, err)) < 0)
+    if ((rc = open_image_repo(&rf, image, &ref, &s, err)) < 0)
         goto out;
     if ((rc = ip_registry_list_tags(s, &tags, &n, err)) < 0)
         goto out;
@@ -141,7 +145,6 @@ out:
 static int tag_resolve(int argc, char **argv, struct ip_err *err)
 {
     struct registry_flags rf;
-    struct ip_registry_opts ro;
     char *image = NULL;
     struct flag flags[20];
     size_t nf = 0;
@@ -161,17 +164,7 @@ static int tag_resolve(int argc, char **argv, struct ip_err *err)
         cli_print_help(&tag_resolve_cmd, flags);
         goto out;
     }
-    if ((rc = registry_flags_opts(&rf, &ro, err)) < 0)
-        goto out;
-    if (!image) {
-        rc = ip_err_set(err, IP_E_USAGE, "Expected image flag (-i) to be specified");
-        goto out;
-    }
-    if ((rc = ip_ref_parse(image, &ref, err)) < 0) {
-        ip_err_wrap(err, "Parsing '%s'", image);
-        goto out;
-    }
-    if ((rc = ip_store_registry_open(&ref, &ro, &s, err)) < 0)
+    if ((rc = open_image_repo(&rf, image, &ref, &s, err)) < 0)
         goto out;
     rc = ip_store_get_manifest(s, ref.digest[0] ? ref.digest : (ref.tag ? ref.tag : "latest"), &m,
                                err);
