@@ -1,8 +1,9 @@
 # t-crash.sh - the process killed (SIGKILL, IMGPKG_TEST_CRASH_AT=N: at its Nth
 # write or rename point) at every point, one after the other, while it replaces
 # what a destination holds: save into an existing layout directory, save over an
-# existing tarball, copy from a registry over an existing tarball.  After every
-# kill the destination is the old one or the new one, never anything else; the
+# existing tarball, copy from a registry over an existing tarball (straight
+# into it, and through the staging directory of --resume).  After every kill
+# the destination is the old one or the new one, never anything else; the
 # temporary files a killed run leaves are removed by the next run; an
 # interrupted copy completes with --resume.
 
@@ -48,7 +49,7 @@ cr_digest() {
 
 # cr_drive STRIDE MIN STEP: calls STEP N for N = 1, 1+STRIDE, 1+2*STRIDE, ...
 # until a run completes (STEP sets CR_RC as cr_run does), then for the points
-# skipped (2, 2+STRIDE, ...; 3, ...) while fewer than MIN runs were killed.
+# skipped (2, 2+STRIDE, ...; 3, ...) until MIN runs were killed.
 # STEP checks the destination after its run and, after a completed run, puts
 # the old destination back.  Sets CR_KILLS and CR_LAST (the first point at
 # which a run completed).
@@ -66,6 +67,8 @@ cr_drive() {
                 break
             fi
             CR_KILLS=$((CR_KILLS + 1))
+            # filling in: only until MIN
+            [ $off = 0 ] || [ $CR_KILLS -lt "$min" ] || break
             n=$((n + stride))
         done
         [ $CR_KILLS -lt "$min" ] || break
@@ -153,27 +156,45 @@ test_crash_save_tarball_over_existing() {
 
 # ---------- copy from a registry over an existing tarball ----------
 
-# cr_copy_step N: copy v1 from the registry over dst/out.tar, killed at point
-# N; after a kill, copy --resume completes.
-cr_copy_step() {
-    local n=$1
-    cr_run $n imgpkg copy -i "$REG_ADDR/crash/app:v1" --to-tar dst/out.tar
+# cr_copy_check N: after the run killed at (or completed before) point N,
+# dst/out.tar is the old tarball or, whole, the new one.
+cr_copy_check() {
     if [ $CR_RC = 0 ] || ! cmp -s dst/out.tar old.tar; then
-        # completed, or killed after the rename: the new tarball, whole
-        cmp dst/out.tar new.tar || fail "after the run killed at point $n the tarball is neither old nor new"
+        # completed, or killed after the rename
+        cmp dst/out.tar new.tar || fail "after the run killed at point $1 the tarball is neither old nor new"
         imgpkg verify --tar dst/out.tar > /dev/null
-        assert_eq "$CR_NEW" "$(cr_digest oci-archive:dst/out.tar:v1)" "v1 after the run killed at point $n"
+        assert_eq "$CR_NEW" "$(cr_digest oci-archive:dst/out.tar:v1)" "v1 after the run killed at point $1"
     fi
+}
+
+# cr_copy_resume N: after the kill at point N, copy --resume completes, leaves
+# the new tarball alone beside nothing (no staging directory, no partial
+# tarball of the killed run); then the old tarball is put back.
+cr_copy_resume() {
     if [ $CR_RC = 137 ]; then
-        # what was fetched before the kill is staged beside the tarball
-        [ -d dst/.out.tar.imgpkg-partial ] || fail "the kill at point $n left no staging directory"
         imgpkg copy -i "$REG_ADDR/crash/app:v1" --to-tar dst/out.tar --resume > resume.out 2>&1 ||
-            fail "--resume after the kill at point $n: $(cat resume.out)"
-        cmp dst/out.tar new.tar || fail "--resume after the kill at point $n wrote another tarball"
+            fail "--resume after the kill at point $1: $(cat resume.out)"
+        cmp dst/out.tar new.tar || fail "--resume after the kill at point $1 wrote another tarball"
     fi
-    # the staging directory is gone, and so is the killed run's partial tarball
-    assert_eq "out.tar" "$(ls -A dst)" "entries beside the tarball after point $n"
+    assert_eq "out.tar" "$(ls -A dst)" "entries beside the tarball after point $1"
     cp old.tar dst/out.tar
+}
+
+# cr_copy_step N: copy straight into the tarball, killed at point N.
+cr_copy_step() {
+    cr_run "$1" imgpkg copy -i "$REG_ADDR/crash/app:v1" --to-tar dst/out.tar
+    cr_copy_check "$1"
+    cr_copy_resume "$1"
+}
+
+# cr_copy_staged_step N: copy --resume (through the staging directory beside
+# the tarball), killed at point N.
+cr_copy_staged_step() {
+    cr_run "$1" imgpkg copy -i "$REG_ADDR/crash/app:v1" --to-tar dst/out.tar --resume
+    cr_copy_check "$1"
+    # what was fetched before the kill is staged beside the tarball
+    [ $CR_RC = 0 ] || [ -d dst/.out.tar.imgpkg-partial ] || fail "the kill at point $1 left no staging directory"
+    cr_copy_resume "$1"
 }
 
 test_crash_copy_to_tar_over_existing() {
@@ -188,14 +209,18 @@ test_crash_copy_to_tar_over_existing() {
     imgpkg verify --tar new.tar > /dev/null
     CR_NEW=$(cr_digest oci-archive:new.tar:v1)
     assert_eq "$CR_NEW" "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/crash/app:v1")" "digest of the new tarball"
-    # every third point (each kill is followed by a --resume run, which is what
-    # takes the time), then the points skipped until 20 runs were killed
-    cr_drive 3 20 cr_copy_step
+    # each kill is followed by a --resume run, which is what takes the time:
+    # every second point of the direct copy, every third of the staged one
+    # (then the points skipped, until 20 runs were killed)
+    cr_drive 2 20 cr_copy_step
     echo "copy --to-tar: killed at $CR_KILLS points (each resumed), runs complete from point $CR_LAST"
-    # killed --resume runs in a row, then one that completes
+    cr_drive 3 20 cr_copy_staged_step
+    echo "copy --to-tar --resume: killed at $CR_KILLS points (each resumed), runs complete from point $CR_LAST"
+    # killed runs in a row, each taking over what the one before staged, then one that completes
     cr_run 5 imgpkg copy -i "$REG_ADDR/crash/app:v1" --to-tar dst/out.tar
     cr_run 3 imgpkg copy -i "$REG_ADDR/crash/app:v1" --to-tar dst/out.tar --resume
     cr_run 30 imgpkg copy -i "$REG_ADDR/crash/app:v1" --to-tar dst/out.tar --resume
+    [ $CR_RC = 137 ] || fail "the run killed at point 30 completed"
     cmp -s dst/out.tar old.tar || fail "killed --resume runs changed the tarball"
     imgpkg copy -i "$REG_ADDR/crash/app:v1" --to-tar dst/out.tar --resume > /dev/null
     cmp dst/out.tar new.tar || fail "the final --resume wrote another tarball"
