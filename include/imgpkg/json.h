@@ -13,6 +13,8 @@
 
 /* Parses len bytes (at most IP_MAX_JSON); *out must be freed with yajl_tree_free. */
 int ip_json_parse(const char *data, size_t len, yajl_val *out, struct ip_err *err);
+/* The same over a buffer (NUL-terminated, so not copied) with its own cap. */
+int ip_json_parse_buf(const struct ip_buf *b, size_t max, yajl_val *out, struct ip_err *err);
 /* Member of an object, or NULL. */
 yajl_val ip_json_get(yajl_val obj, const char *key);
 /* String member or NULL when absent or not a string. */

@@ -35,20 +35,21 @@ static bool nested_too_deep(const char *p, size_t n)
     return false;
 }
 
-int ip_json_parse(const char *data, size_t len, yajl_val *out, struct ip_err *err)
+/* data must be NUL-terminated at len */
+static int parse_terminated(const char *data, size_t len, size_t max, yajl_val *out,
+                            struct ip_err *err)
 {
     char errbuf[256];
-    if (len > IP_MAX_JSON)
-        return ip_err_set(err, IP_E_TOOBIG, "JSON document of %zu bytes is over the %u byte limit",
-                          len, IP_MAX_JSON);
+    if (len > max)
+        return ip_err_set(err, IP_E_TOOBIG, "JSON document of %zu bytes is over the %zu byte limit",
+                          len, max);
     if (memchr(data, '\0', len))
         return ip_err_set(err, IP_E_FORMAT, "invalid JSON: NUL byte");
     if (nested_too_deep(data, len))
         return ip_err_set(err, IP_E_FORMAT, "invalid JSON: nested more than %d deep",
                           MAX_JSON_DEPTH);
-    cleanup_free char *copy = ip_xstrndup(data, len);
     errbuf[0] = '\0';
-    yajl_val v = yajl_tree_parse(copy, errbuf, sizeof(errbuf));
+    yajl_val v = yajl_tree_parse(data, errbuf, sizeof(errbuf));
     if (!v) {
         /* yajl's message spans lines; keep the first. */
         char *nl = strchr(errbuf, '\n');
@@ -58,6 +59,20 @@ int ip_json_parse(const char *data, size_t len, yajl_val *out, struct ip_err *er
     }
     *out = v;
     return 0;
+}
+
+int ip_json_parse(const char *data, size_t len, yajl_val *out, struct ip_err *err)
+{
+    if (len > IP_MAX_JSON)
+        return ip_err_set(err, IP_E_TOOBIG, "JSON document of %zu bytes is over the %u byte limit",
+                          len, IP_MAX_JSON);
+    cleanup_free char *copy = ip_xstrndup(data, len);
+    return parse_terminated(copy, len, IP_MAX_JSON, out, err);
+}
+
+int ip_json_parse_buf(const struct ip_buf *b, size_t max, yajl_val *out, struct ip_err *err)
+{
+    return parse_terminated(b->data ? b->data : "", b->data ? b->len : 0, max, out, err);
 }
 
 yajl_val ip_json_get(yajl_val obj, const char *key)

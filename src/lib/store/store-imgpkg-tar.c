@@ -24,7 +24,6 @@
 
 #define MANIFEST_JSON "manifest.json"
 #define MAX_MANIFEST_JSON (64u << 20)
-#define MAX_JSON_NESTING 256
 #define MAX_INDEX_DEPTH 16
 /* the entry annotations a copy puts in an OCI tarball (the same as imgpkg/bundle.h's) */
 
@@ -144,61 +143,14 @@ static bool is_known_layer(const struct legacy_store *ls, const char *digest)
 
 /* ---------- reading manifest.json ---------- */
 
-/* Refuses JSON nested deeper than MAX_JSON_NESTING before yajl builds (and
- * recursively frees) a tree of it. */
-static int check_nesting(const char *p, size_t n, const char *where, struct ip_err *err)
-{
-    int depth = 0;
-    bool in_str = false, esc = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (in_str) {
-            if (esc)
-                esc = false;
-            else if (c == '\\')
-                esc = true;
-            else if (c == '"')
-                in_str = false;
-            continue;
-        }
-        if (c == '"') {
-            in_str = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > MAX_JSON_NESTING)
-                return ip_err_set(err, IP_E_FORMAT, "%s: JSON nested more than %d deep", where,
-                                  MAX_JSON_NESTING);
-        } else if (c == ']' || c == '}') {
-            depth--;
-        }
-    }
-    return 0;
-}
-
 /* Parses manifest.json (up to MAX_MANIFEST_JSON bytes, more than ip_json_parse takes). */
 static int parse_manifest_json(const struct ip_buf *b, const char *where, yajl_val *out,
                                struct ip_err *err)
 {
-    char errbuf[256];
-    int rc;
-    if (b->len > MAX_MANIFEST_JSON)
-        return ip_err_set(err, IP_E_TOOBIG, "%s is over the %u byte limit", where,
-                          MAX_MANIFEST_JSON);
     if (!b->data || b->len == 0)
         return ip_err_set(err, IP_E_FORMAT, "%s: invalid JSON: empty", where);
-    if (memchr(b->data, '\0', b->len))
-        return ip_err_set(err, IP_E_FORMAT, "%s: invalid JSON: NUL byte", where);
-    if ((rc = check_nesting(b->data, b->len, where, err)) < 0)
-        return rc;
-    errbuf[0] = '\0';
-    yajl_val v = yajl_tree_parse(b->data, errbuf, sizeof(errbuf));
-    if (!v) {
-        char *nl = strchr(errbuf, '\n');
-        if (nl)
-            *nl = '\0';
-        return ip_err_set(err, IP_E_FORMAT, "%s: invalid JSON: %s", where,
-                          errbuf[0] ? errbuf : "parse error");
-    }
-    *out = v;
+    if (ip_json_parse_buf(b, MAX_MANIFEST_JSON, out, err) < 0)
+        return ip_err_wrap(err, "%s", where);
     return 0;
 }
 
