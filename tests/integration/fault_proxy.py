@@ -3,6 +3,7 @@
 
 fault_proxy.py --upstream 127.0.0.1:UPORT [--port P | --port 0 --port-file F]
                [--rate R] [--seed S] [--kinds K,K,...] [--match REGEX]
+               [--max-faults-per-request N]
                [--log FILE] [--access-log FILE] [--max-seconds N]
 
 Listens on 127.0.0.1:PORT and forwards every request to the registry at
@@ -17,24 +18,34 @@ A request is faulted with probability --rate (only requests whose
 "METHOD /path?query" matches --match, when given).  The decision for the n-th
 occurrence of one request (method and path, upload ids blanked) is a hash of
 the seed, the request and n, so a seed gives the same faults whatever the
-interleaving of threads.  Kinds (--kinds, default all):
+timing (concurrent uploads to one repository share a key, so which of them
+gets which decision may vary).  With --max-faults-per-request N, one request
+is faulted N times at most (e.g. --rate 1 --max-faults-per-request 2: the
+first two tries fail, the third goes through).  A kind is picked the same way, uniformly
+among --kinds (default all; a kind may be listed twice for more weight):
 
   reset     the request is not forwarded; the connection is reset (RST, SO_LINGER 0)
-  close     the request is not forwarded; the connection is closed (FIN), no answer
-  drop      the request IS forwarded, the answer is lost: connection reset
+            right after the request headers, while a body may still be coming
+  close     the request (and its body) is read, not forwarded; the connection is
+            closed (FIN) without an answer
+  drop      the request IS forwarded (it takes effect), the answer is lost:
+            connection reset
   429 500 502 503
             the request is not forwarded; answered with that status and a
             registry-style JSON error body (connection kept alive)
   truncate  forwarded; the answer's headers go out with the full Content-Length,
-            then half of the body, then the connection is closed (a response
-            without a body of 2 bytes or more is reset instead)
+            then half of the body, then the connection is closed (FIN); an
+            answer without a body of 2 bytes or more (HEAD, 201, 202...) is
+            reset instead, after forwarding, and logged as truncate-as-reset
   delay     forwarded after 0.5-2 s; the answer is the right one
 
 No fault ever yields a complete-looking wrong answer: bytes are never altered,
 only cut short or withheld.  Each fault is appended to --log as one line
 "FAULT <kind> <METHOD> <path>"; --access-log gets one line per request
-"<status or kind> <METHOD> <path>".  The proxy stops by itself after
---max-seconds (default 300); every loop is bounded.
+"<seconds since start> <status or kind> <METHOD> <path>".  A request line
+that is not HTTP/1.x (e.g. a TLS handshake) closes the connection, unlogged.
+The proxy stops by itself after --max-seconds (default 300); every loop is
+bounded, and connections idle for 60 s are closed.
 """
 import argparse
 import hashlib
@@ -72,6 +83,7 @@ class Conf:
 conf = Conf()
 lock = threading.Lock()
 counts = {}
+fault_counts = {}
 log_files = {}
 
 
@@ -79,6 +91,8 @@ def log(which, line):
     f = log_files.get(which)
     if f is None:
         return
+    if which == "access":
+        line = "%8.3f %s" % (time.time() - conf.start, line)
     with lock:
         f.write(line + "\n")
         f.flush()
@@ -99,6 +113,11 @@ def decide(method, target):
     x = struct.unpack(">Q", h[:8])[0] / 2.0 ** 64
     if x >= conf.rate:
         return None
+    with lock:
+        f = fault_counts.get(key, 0)
+        if conf.max_faults is not None and f >= conf.max_faults:
+            return None
+        fault_counts[key] = f + 1
     return conf.kinds[struct.unpack(">I", h[8:12])[0] % len(conf.kinds)]
 
 
@@ -360,6 +379,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--kinds", default=",".join(ALL_KINDS))
     ap.add_argument("--match", help="only requests whose 'METHOD target' matches")
+    ap.add_argument("--max-faults-per-request", type=int,
+                    help="fault one request (method and path) this many times at most")
     ap.add_argument("--log", help="fault log")
     ap.add_argument("--access-log", help="one line per request")
     ap.add_argument("--max-seconds", type=float, default=300)
@@ -378,7 +399,9 @@ def main():
         if k not in ALL_KINDS:
             sys.exit("fault_proxy: unknown kind %r (known: %s)" % (k, ", ".join(ALL_KINDS)))
     conf.match = re.compile(o.match) if o.match else None
-    conf.deadline = time.time() + o.max_seconds
+    conf.max_faults = o.max_faults_per_request
+    conf.start = time.time()
+    conf.deadline = conf.start + o.max_seconds
     if o.log:
         log_files["faults"] = open(o.log, "a")
     if o.access_log:
