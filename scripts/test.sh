@@ -1,8 +1,9 @@
 #!/bin/bash
 # The whole test suite: installs what is missing, builds a release build and an
 # ASan+UBSan build, runs the Check unit tests and the integration tests (which
-# start their own registries on 127.0.0.1) against both, and prints one summary
-# line last: "N passed, N failed".
+# start their own registries on 127.0.0.1) against both, runs each libFuzzer
+# target for a minute (build-fuzz, clang), and prints one summary line last:
+# "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh --test || { echo "0 passed, 1 failed"; exit 1; }
@@ -61,6 +62,57 @@ for dir in build build-asan; do
     bash tests/integration/run.sh "$dir/src/cli/imgpkg" 2>&1 | tee "$logs/$dir-it.log"
     count integration "$logs/$dir-it.log"
 done
+
+# Fuzz stage: the libFuzzer targets of tests/fuzz (clang, ASan+UBSan) replay
+# their regression inputs and seed corpus, then each fuzzes for FUZZ_SECONDS
+# (two at a time); each target is one test.  Without clang or libFuzzer (which
+# install-deps installs) every target fails: the stage is never skipped.
+fuzz_targets="manifest index lock ref www-auth tar"
+fuzz_one() { # target: exits 0 when replay and fuzzing found nothing
+    local t=$1 bin=build-fuzz/tests/fuzz/fuzz-$1 work=$logs/fuzz-$1
+    local dirs=("tests/fuzz/corpus/$t")
+    local opts=(-rss_limit_mb=512 -timeout=10 -artifact_prefix="$work/")
+    [ -d "tests/fuzz/regressions/$t" ] && dirs+=("tests/fuzz/regressions/$t")
+    mkdir -p "$work/corpus"
+    "$bin" "${opts[@]}" -runs=0 "${dirs[@]}" > "$work/replay.log" 2>&1 || return 1
+    "$bin" "${opts[@]}" -max_total_time="${FUZZ_SECONDS:-60}" -print_final_stats=1 \
+        "$work/corpus" "${dirs[@]}" > "$work/fuzz.log" 2>&1
+}
+fuzz_done() { # target pid
+    local runs
+    if wait "$2"; then
+        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/fuzz-$1/fuzz.log")
+        echo "PASS fuzz-$1 (${runs:-?} runs)"
+        total_pass=$((total_pass + 1))
+    else
+        echo "FAIL fuzz-$1"
+        cat "$logs/fuzz-$1/replay.log" "$logs/fuzz-$1/fuzz.log" 2>/dev/null | grep -v '^#' | tail -60
+        total_fail=$((total_fail + 1))
+    fi
+}
+echo "== build-fuzz: building (clang, ASan+UBSan, libFuzzer)"
+if command -v clang > /dev/null &&
+    CC=clang build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Dtests=false; then
+    echo "== build-fuzz: fuzzing"
+    export ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=64
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    set -- $fuzz_targets
+    while [ $# -gt 0 ]; do
+        fuzz_one "$1" & p1=$!
+        if [ $# -gt 1 ]; then
+            fuzz_one "$2" & p2=$!
+            fuzz_done "$1" $p1
+            fuzz_done "$2" $p2
+            shift 2
+        else
+            fuzz_done "$1" $p1
+            shift
+        fi
+    done
+else
+    echo "FAIL fuzz: clang with libFuzzer is needed (-Dfuzz=true)"
+    for t in $fuzz_targets; do total_fail=$((total_fail + 1)); done
+fi
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]

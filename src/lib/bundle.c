@@ -206,6 +206,8 @@ int ip_image_locations_parse(const char *data, size_t len, struct ip_image_locat
     int rc = 0;
     if (len > MAX_LOCK)
         return ip_err_set(err, IP_E_TOOBIG, "image-locations.yml is too large");
+    if ((rc = ip_yaml_check_nesting(data, len, "image-locations.yml", err)) < 0)
+        return rc;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     if (!yaml_parser_load(&parser, &doc)) {

@@ -136,6 +136,38 @@ static int lock_from_doc(yaml_document_t *doc, const char *what, struct ip_image
     return 0;
 }
 
+#define MAX_YAML_DEPTH 64
+
+int ip_yaml_check_nesting(const char *data, size_t len, const char *what, struct ip_err *err)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    int depth = 0, rc = 0;
+
+    if (!yaml_parser_initialize(&parser))
+        return ip_err_set(err, IP_E_NOMEM, "%s: cannot initialise the YAML parser", what);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+    /* events come as the scanner goes (it looks ahead a line at most), so the
+     * pass stops before the deep part is scanned */
+    while (yaml_parser_parse(&parser, &ev)) {
+        yaml_event_type_t t = ev.type;
+        yaml_event_delete(&ev);
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > MAX_YAML_DEPTH) {
+                rc = ip_err_set(err, IP_E_FORMAT, "%s: YAML nested more than %d deep", what,
+                                MAX_YAML_DEPTH);
+                break;
+            }
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        } else if (t == YAML_DOCUMENT_END_EVENT || t == YAML_STREAM_END_EVENT) {
+            break;
+        }
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 int ip_images_lock_parse(const char *data, size_t len, const char *what,
                          struct ip_images_lock *out, struct ip_err *err)
 {
@@ -145,6 +177,8 @@ int ip_images_lock_parse(const char *data, size_t len, const char *what,
 
     if (len > MAX_LOCK_FILE)
         return ip_err_set(err, IP_E_TOOBIG, "%s: larger than %u bytes", what, MAX_LOCK_FILE);
+    if ((rc = ip_yaml_check_nesting(data, len, what, err)) < 0)
+        return rc;
     if (!yaml_parser_initialize(&parser))
         return ip_err_set(err, IP_E_NOMEM, "%s: cannot initialise the YAML parser", what);
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
