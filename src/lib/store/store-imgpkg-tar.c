@@ -218,7 +218,7 @@ static int add_manifest(struct legacy_store *ls, const char *media_type, const c
 {
     const char *what = want_index ? "index" : "manifest";
     struct ip_manifest *m = NULL;
-    size_t len;
+    size_t len = 0;
     int rc;
 
     if ((rc = check_raw(raw, digest, what, where, &len, err)) < 0)
@@ -244,7 +244,7 @@ static int parse_image(struct legacy_store *ls, yajl_val img, const char *where,
     yajl_val man = ip_json_get(img, "Manifest"), cfg = ip_json_get(img, "Config"), layers;
     const char *mt, *digest, *raw, *cdigest, *craw;
     const struct ip_manifest *m;
-    size_t clen;
+    size_t clen = 0;
     int rc;
 
     if (!YAJL_IS_OBJECT(img))
