@@ -45,7 +45,8 @@ trap 'rm -rf "$logs"' EXIT
 # The release build uses the default deflate engine; the sanitizer build uses
 # the zlib fallback, so both engines run the whole suite.
 for dir in build build-asan; do
-    opts=()
+    # the release build is what the quick start builds (-O3 warns about more)
+    opts=(--buildtype=release)
     [ "$dir" = build-asan ] && opts=(-Db_sanitize=address,undefined -Db_lundef=false -Ddeflate=zlib -Dbuildtype=debug)
     echo "== $dir: building"
     if ! build "$dir" "${opts[@]}"; then
