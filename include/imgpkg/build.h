@@ -23,6 +23,7 @@ struct ip_build_opts {
     int compression_level; /* 1..9 */
     const char *tmp_dir;   /* where the layer is written while it is built */
     bool docker_media_types; /* Docker schema 2 instead of OCI (imgpkg's internal images) */
+    bool layer_transient;    /* the layer file is copied elsewhere and deleted: no early writeback */
 };
 
 struct ip_build_result {
@@ -58,6 +59,10 @@ struct ip_layer_info {
 };
 int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
                    int level, int fd, struct ip_layer_info *out, struct ip_err *err);
+/* The same; writeback false when the file is only a temporary copy. */
+int ip_layer_write_to(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
+                      int level, int fd, bool writeback, struct ip_layer_info *out,
+                      struct ip_err *err);
 
 /* The gzip engine layers are compressed with ("isa-l" or "zlib"): layer digests
  * depend on it and on the level. */

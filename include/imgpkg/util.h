@@ -66,6 +66,7 @@ int ip_write_all(int fd, const void *p, size_t n, struct ip_err *err);
  * do and the disk works while the CPU compresses or the network delivers. */
 struct ip_seq_writer {
     int fd;
+    bool no_writeback; /* a file that will be deleted: let the kernel keep it in memory */
     int64_t written;
     int64_t flushed;
 };

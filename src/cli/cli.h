@@ -114,7 +114,7 @@ void build_flags_init(struct build_flags *f);
 size_t build_flags_add(struct flag *t, size_t at, struct build_flags *f);
 void build_flags_release(struct build_flags *f);
 struct ip_build_result;
-int build_from_flags(const struct build_flags *f, const char *tmp_dir,
+int build_from_flags(const struct build_flags *f, const char *tmp_dir, bool transient,
                      struct ip_build_result *out, struct ip_err *err);
 
 /* How a saved or pushed image is named: tag (default latest), and with a name,

@@ -54,7 +54,7 @@ static int push_files(struct build_flags *bf, const char *to_oci_tar, const char
     } else {
         tmp_dir = ip_xstrdup(getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     }
-    if ((rc = build_from_flags(bf, tmp_dir, &br, err)) < 0)
+    if ((rc = build_from_flags(bf, tmp_dir, true, &br, err)) < 0)
         goto out;
     if ((rc = ip_store_registry_open(&name.ref, ro, &reg, err)) < 0)
         goto out;

@@ -90,7 +90,7 @@ int image_name_parse(const char *flag, struct image_name *n, struct ip_err *err)
     return 0;
 }
 
-int build_from_flags(const struct build_flags *f, const char *tmp_dir,
+int build_from_flags(const struct build_flags *f, const char *tmp_dir, bool transient,
                      struct ip_build_result *out, struct ip_err *err)
 {
     struct ip_build_opts bo;
@@ -111,6 +111,7 @@ int build_from_flags(const struct build_flags *f, const char *tmp_dir,
     bo.kind = f->bundle ? IP_BUILD_BUNDLE : f->image ? IP_BUILD_IMAGE : IP_BUILD_AUTO;
     bo.compression_level = f->compression_level;
     bo.tmp_dir = tmp_dir;
+    bo.layer_transient = transient;
     return ip_build(&bo, out, err);
 }
 
@@ -194,7 +195,8 @@ int cmd_save(int argc, char **argv, struct ip_err *err)
     /* open the destination first: a corrupt layout is refused before any work */
     if ((rc = open_layout_dest(to_tar, to_layout, &dst, err)) < 0)
         goto out;
-    if ((rc = build_from_flags(&bf, tmp_dir, &br, err)) < 0)
+    /* a layer bound for a tarball is copied into it and deleted; a layout keeps it */
+    if ((rc = build_from_flags(&bf, tmp_dir, to_tar != NULL, &br, err)) < 0)
         goto out;
     if ((rc = write_built(&br, &name, dst, digest, err)) < 0)
         goto out;

@@ -190,8 +190,9 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
         rc = fd;
         goto out;
     }
-    if ((rc = ip_layer_write(entries, n, o->preserve_permissions,
-                             o->compression_level ? o->compression_level : 1, fd, &li, err)) < 0)
+    if ((rc = ip_layer_write_to(entries, n, o->preserve_permissions,
+                                o->compression_level ? o->compression_level : 1, fd,
+                                !o->layer_transient, &li, err)) < 0)
         goto out;
 
     gen_config(o, r.is_bundle, li.diff_id, &config);

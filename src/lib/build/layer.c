@@ -114,6 +114,13 @@ static int add_file(struct layer_ctx *c, struct archive *a, const struct ip_buil
 int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
                    int level, int fd, struct ip_layer_info *out, struct ip_err *err)
 {
+    return ip_layer_write_to(e, n, preserve_permissions, level, fd, true, out, err);
+}
+
+int ip_layer_write_to(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
+                      int level, int fd, bool writeback, struct ip_layer_info *out,
+                      struct ip_err *err)
+{
     struct layer_ctx c = {.err = err};
     struct archive *a;
     struct archive_entry *ae;
@@ -122,6 +129,7 @@ int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permi
     int rc = 0;
 
     ip_seq_writer_init(&c.out, fd);
+    c.out.no_writeback = !writeback;
     ip_sha256_init(&c.diff);
     ip_sha256_init(&c.comp);
     c.gz = build_gzip_new(level, sink, &c);

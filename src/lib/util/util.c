@@ -209,6 +209,7 @@ int ip_write_all(int fd, const void *p, size_t n, struct ip_err *err)
 void ip_seq_writer_init(struct ip_seq_writer *w, int fd)
 {
     w->fd = fd;
+    w->no_writeback = false;
     w->written = 0;
     w->flushed = 0;
 }
@@ -219,7 +220,7 @@ int ip_seq_write(struct ip_seq_writer *w, const void *p, size_t n, struct ip_err
     if (rc < 0)
         return rc;
     w->written += (int64_t)n;
-    if (w->written - w->flushed >= WRITEBACK_CHUNK) {
+    if (!w->no_writeback && w->written - w->flushed >= WRITEBACK_CHUNK) {
         /* start writeback of what was just written; no waiting */
         sync_file_range(w->fd, w->flushed, w->written - w->flushed, SYNC_FILE_RANGE_WRITE);
         w->flushed = w->written;
