@@ -45,6 +45,17 @@ YAML
     return 1
 }
 
+# wait_port PORT: waits (up to 10 s) until something listens on 127.0.0.1:PORT.
+wait_port() {
+    for _ in $(seq 1 100); do
+        if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    fail "nothing listens on 127.0.0.1:$1"
+}
+
 fail() {
     echo "FAILED: $*" >&2
     exit 1

@@ -35,17 +35,6 @@ ra_tls() {
     . "$d/env"
 }
 
-# ra_wait_port PORT
-ra_wait_port() {
-    for _ in $(seq 1 100); do
-        if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    fail "nothing listens on 127.0.0.1:$1"
-}
-
 # ra_token NAME [token_server.py options...]: starts a token server (Basic
 # credentials RA_USER / RA_PASS required) and a plain-HTTP registry using it;
 # sets RA_TOK_ADDR and RA_TOK_LOG (one line of scopes per token request).
@@ -59,7 +48,7 @@ ra_token() {
     python3 "$HERE/token_server.py" "$tport" "$d" test-service test-issuer "$RA_TOK_LOG" \
         --user "$RA_USER" --password "$RA_PASS" "$@" > "$d/log" 2>&1 &
     echo $! >> "$SUITE_TMP/pids"
-    ra_wait_port "$tport"
+    wait_port "$tport"
     [ -s "$d/cert.pem" ] || fail "token server wrote no certificate: $(cat "$d/log")"
     start_registry RATOK "auth:
   token:

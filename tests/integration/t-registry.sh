@@ -4,17 +4,6 @@
 
 # ---------- helpers (names start with rg_; every t-*.sh shares one shell) ----------
 
-# rg_wait_port PORT: waits (up to 10 s) until something listens on 127.0.0.1:PORT.
-rg_wait_port() {
-    for _ in $(seq 1 100); do
-        if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    fail "nothing listens on 127.0.0.1:$1"
-}
-
 # rg_same_image SRC DST: two skopeo transports hold the same image: the same raw
 # manifest (so the same manifest digest), config digest and layer digests.
 rg_same_image() {
@@ -173,7 +162,7 @@ while True:
     threading.Thread(target=hold, args=(c,), daemon=True).start()
 ' "$port" > /dev/null 2>&1 &
     echo $! >> "$SUITE_TMP/pids"
-    rg_wait_port "$port"
+    wait_port "$port"
     start=$(date +%s)
     expect_fail "127\.0\.0\.1:$port.*(no answer in time|[Tt]ime)" \
         imgpkg push -i "127.0.0.1:$port/x/app:v1" -f f --registry-response-header-timeout 2s
