@@ -19,8 +19,7 @@ static void set_desc(struct ip_desc *d, const char *digest, const char *tag)
         ip_desc_set_annotation(d, IP_ANN_REF_NAME, tag);
 }
 
-static void check_same(const struct ip_index_doc *a, const struct ip_index_doc *b,
-                       const char *json)
+static void check_same(const struct ip_index_doc *a, const struct ip_index_doc *b, const char *json)
 {
     FUZZ_CHECK(a->n_entries == b->n_entries, "%zu entries, %zu after a round trip: %s",
                a->n_entries, b->n_entries, json);
@@ -32,8 +31,8 @@ static void check_same(const struct ip_index_doc *a, const struct ip_index_doc *
         FUZZ_CHECK(x->n_annotations == y->n_annotations, "entry %zu annotations: %s", i, json);
         for (size_t j = 0; j < x->n_annotations; j++) {
             const char *v = ip_desc_annotation(y, x->annotations[j].key);
-            FUZZ_CHECK(v && !strcmp(v, x->annotations[j].val), "entry %zu annotation %zu: %s", i,
-                       j, json);
+            FUZZ_CHECK(v && !strcmp(v, x->annotations[j].val), "entry %zu annotation %zu: %s", i, j,
+                       json);
         }
     }
 }

@@ -69,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    "repository parse differs");
         ip_ref_release(&repo);
     } else {
-        FUZZ_CHECK(rc != 0 || r.tag || r.digest[0], "a reference without tag refused as repository");
+        FUZZ_CHECK(rc != 0 || r.tag || r.digest[0],
+                   "a reference without tag refused as repository");
     }
     if (rc == 0)
         ip_ref_release(&r);

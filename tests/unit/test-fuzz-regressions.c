@@ -21,8 +21,9 @@ static char *index_nested(int depth)
     return ip_buf_detach(&b, NULL);
 }
 
-/* fuzz-index: an index.json with an unknown member nested past yajl's generator
- * limit (128) was accepted and written back cut short, as invalid JSON. */
+/* fuzz-index (a hand-made input): an index.json with an unknown member nested
+ * past yajl's generator limit (128) was accepted and written back cut short,
+ * as invalid JSON. */
 START_TEST(index_json_nested_too_deep_is_refused)
 {
     struct ip_index_doc doc, back;
@@ -53,7 +54,7 @@ END_TEST
 START_TEST(familiar_name_keeps_docker_hub)
 {
     static const char *const in[] = {"index.docker.io/librardocker.iy/nginx",
-                                      "docker.io/a.b/app:v1", "index.docker.io/localhost/x"};
+                                     "docker.io/a.b/app:v1", "index.docker.io/localhost/x"};
     static const char *const want[] = {"docker.io/librardocker.iy/nginx", "docker.io/a.b/app",
                                        "docker.io/localhost/x"};
     for (size_t i = 0; i < IP_ARRAY_SIZE(in); i++) {
@@ -123,9 +124,11 @@ START_TEST(yaml_deep_flow_nesting_is_refused_fast)
      * 4 + 60 = 64 levels are fine, 65 are not */
     for (int n = 60; n <= 61; n++) {
         ip_buf_reset(&b);
-        ip_buf_adds(&b, "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n"
-                        "- image: x@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
-                        "  annotations: {a: ");
+        ip_buf_adds(
+            &b,
+            "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n"
+            "- image: x@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+            "  annotations: {a: ");
         for (int i = 0; i < n; i++)
             ip_buf_adds(&b, "[");
         for (int i = 0; i < n; i++)
@@ -136,9 +139,10 @@ START_TEST(yaml_deep_flow_nesting_is_refused_fast)
     }
     /* shallow nesting loads; a sequence as an annotation value is refused by the lock */
     ip_buf_reset(&b);
-    ip_buf_adds(&b, "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n"
-                    "- image: x@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
-                    "  annotations: {a: [[]]}\n");
+    ip_buf_adds(
+        &b, "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n"
+            "- image: x@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+            "  annotations: {a: [[]]}\n");
     ck_assert_int_eq(ip_images_lock_parse(b.data, b.len, "images.yml", &lock, &err), -IP_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(err.msg, "must map strings to strings"));
     ip_buf_release(&b);
