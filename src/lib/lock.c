@@ -210,11 +210,20 @@ int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_
     return rc;
 }
 
+/* Ends the document and writes it to path atomically. */
+static int write_lock_file(struct ip_yaml_writer *w, const char *path, struct ip_err *err)
+{
+    struct ip_buf out = IP_BUF_INIT;
+    int rc = ip_yaml_writer_finish(w, &out, err);
+    if (rc == 0)
+        rc = ip_write_file_atomic(path, out.data, out.len, 0644, err);
+    ip_buf_release(&out);
+    return rc;
+}
+
 int ip_bundle_lock_write(const char *path, const char *image, const char *tag, struct ip_err *err)
 {
     struct ip_yaml_writer *w = ip_yaml_writer_new(true);
-    struct ip_buf out = IP_BUF_INIT;
-    int rc;
     ip_yaml_map_start(w);
     ip_yaml_kv(w, "apiVersion", IP_LOCK_API_VERSION);
     ip_yaml_scalar(w, "bundle");
@@ -225,17 +234,12 @@ int ip_bundle_lock_write(const char *path, const char *image, const char *tag, s
     ip_yaml_map_end(w);
     ip_yaml_kv(w, "kind", "BundleLock");
     ip_yaml_map_end(w);
-    if ((rc = ip_yaml_writer_finish(w, &out, err)) == 0)
-        rc = ip_write_file_atomic(path, out.data, out.len, 0644, err);
-    ip_buf_release(&out);
-    return rc;
+    return write_lock_file(w, path, err);
 }
 
 int ip_images_lock_write(const char *path, const struct ip_images_lock *l, struct ip_err *err)
 {
     struct ip_yaml_writer *w = ip_yaml_writer_new(true);
-    struct ip_buf out = IP_BUF_INIT;
-    int rc;
     ip_yaml_map_start(w);
     ip_yaml_kv(w, "apiVersion", IP_LOCK_API_VERSION);
     ip_yaml_scalar(w, "images");
@@ -255,8 +259,5 @@ int ip_images_lock_write(const char *path, const struct ip_images_lock *l, struc
     ip_yaml_seq_end(w);
     ip_yaml_kv(w, "kind", "ImagesLock");
     ip_yaml_map_end(w);
-    if ((rc = ip_yaml_writer_finish(w, &out, err)) == 0)
-        rc = ip_write_file_atomic(path, out.data, out.len, 0644, err);
-    ip_buf_release(&out);
-    return rc;
+    return write_lock_file(w, path, err);
 }
