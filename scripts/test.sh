@@ -30,17 +30,17 @@ count() { # label log: adds the counts found in a log
     esac
 }
 
-build() { # dir [meson options]
+logs=$(mktemp -d /tmp/imgpkg-test-logs.XXXXXX)
+trap 'rm -rf "$logs"' EXIT
+
+build() { # dir [meson options]: the build's own logs stay out of the tree
     local dir=$1
     shift
     if [ ! -f "$dir/build.ninja" ]; then
-        meson setup "$dir" "$@" > "$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+        meson setup "$dir" "$@" > "$logs/$dir.setup.log" 2>&1 || { cat "$logs/$dir.setup.log"; return 1; }
     fi
-    ninja -C "$dir" > "$dir.build.log" 2>&1 || { cat "$dir.build.log"; return 1; }
+    ninja -C "$dir" > "$dir/ninja.log" 2>&1 || { cat "$dir/ninja.log"; return 1; }
 }
-
-logs=$(mktemp -d /tmp/imgpkg-test-logs.XXXXXX)
-trap 'rm -rf "$logs"' EXIT
 
 # The release build uses the default deflate engine; the sanitizer build uses
 # the zlib fallback, so both engines run the whole suite.
