@@ -38,6 +38,8 @@ build() { # dir [meson options]: the build's own logs stay out of the tree
     shift
     if [ ! -f "$dir/build.ninja" ]; then
         meson setup "$dir" "$@" > "$logs/$dir.setup.log" 2>&1 || { cat "$logs/$dir.setup.log"; return 1; }
+    else # made by someone else (the quick start): make sure it has what we need
+        meson configure "$dir" "$@" > "$logs/$dir.setup.log" 2>&1 || { cat "$logs/$dir.setup.log"; return 1; }
     fi
     ninja -C "$dir" > "$dir/ninja.log" 2>&1 || { cat "$dir/ninja.log"; return 1; }
 }
@@ -46,7 +48,7 @@ build() { # dir [meson options]: the build's own logs stay out of the tree
 # the zlib fallback, so both engines run the whole suite.
 for dir in build build-asan; do
     # the release build is what the quick start builds (-O3 warns about more)
-    opts=(--buildtype=release)
+    opts=(-Dbuildtype=release -Dtests=true)
     [ "$dir" = build-asan ] && opts=(-Db_sanitize=address,undefined -Db_lundef=false -Ddeflate=zlib -Dbuildtype=debug)
     echo "== $dir: building"
     if ! build "$dir" "${opts[@]}"; then

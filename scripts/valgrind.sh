@@ -20,10 +20,10 @@ sh scripts/install-deps.sh --test || exit 1
 dir=build-valgrind
 if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" -Db_sanitize=none -Dbuildtype=debug -Ddeflate=zlib -Dtests=false \
-        > "$dir.setup.log" 2>&1 ||
-        { cat "$dir.setup.log"; exit 1; }
+        > /tmp/imgpkg-valgrind-setup.log 2>&1 ||
+        { cat /tmp/imgpkg-valgrind-setup.log; exit 1; }
 fi
-ninja -C "$dir" > "$dir.build.log" 2>&1 || { cat "$dir.build.log"; exit 1; }
+ninja -C "$dir" > "$dir/ninja.log" 2>&1 || { cat "$dir/ninja.log"; exit 1; }
 
 logs=$root/$dir/valgrind-logs
 rm -rf "$logs"
