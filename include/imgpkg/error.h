@@ -24,6 +24,9 @@ enum ip_code {
     IP_E_TOOBIG = 12,     /* input over a size cap */
     IP_E_VERIFY = 13,     /* verify found problems */
     IP_E_EXISTS = 14,     /* destination in the way */
+    IP_E_TIMEOUT = 15,    /* no answer in time (a registry, a child process) */
+    IP_E_TLS = 16,        /* TLS handshake or certificate refused */
+    IP_E_UNREACHABLE = 17, /* connection refused, host not found */
 };
 
 struct ip_err {

@@ -5,9 +5,17 @@
 
 #include <stdbool.h>
 
-#include "imgpkg/auth.h"
 #include "imgpkg/ref.h"
 #include "imgpkg/store.h"
+
+/* Values of the credential flags (NULL/false when not given); see the
+ * library's http/auth.h for the order in which credentials are looked up. */
+struct ip_auth_opts {
+    const char *username; /* --registry-username */
+    const char *password; /* --registry-password */
+    const char *token;    /* --registry-token */
+    bool anon;            /* --registry-anon */
+};
 
 struct ip_registry_opts {
     const char **ca_cert_paths; /* --registry-ca-cert-path, repeatable */

@@ -4,7 +4,7 @@
 
 #include "fuzz.h"
 
-#include "imgpkg/auth.h"
+#include "http/auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "imgpkg/auth.h"
+#include "http/auth.h"
+#include "util/base64.h"
 #include "imgpkg/util.h"
 #include "suites.h"
 

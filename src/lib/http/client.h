@@ -1,5 +1,5 @@
 /* client.h - the registry HTTP client shared by the registry store: one
- * struct reg_client per repository store, holding the base URL, the credentials,
+ * struct ip_http_client per repository store (client.c), holding the base URL, the credentials,
  * the bearer tokens per scope and a pool of curl handles (one connection each,
  * kept alive).  Thread-safe: transfers may run concurrently. */
 #ifndef IMGPKG_HTTP_CLIENT_H
@@ -11,12 +11,12 @@
 #include "imgpkg/io.h"
 #include "imgpkg/registry.h"
 
-struct reg_client;
+struct ip_http_client;
 
-struct reg_req {
-    const char *method;  /* GET, HEAD, POST, PUT, PATCH, DELETE */
-    const char *url;     /* absolute URL, or a path starting with "/v2/" */
-    const char *scope;   /* "repository:NAME:pull" or ":pull,push" */
+struct ip_http_req {
+    const char *method; /* GET, HEAD, POST, PUT, PATCH, DELETE */
+    const char *url;    /* absolute URL, or a path starting with "/v2/" */
+    const char *scope;  /* "repository:NAME:pull" or ":pull,push" */
     const char *content_type;
     const char *accept;
     /* request body: bytes, or a reader of body_size bytes (-1: unknown) */
@@ -30,7 +30,7 @@ struct reg_req {
     bool follow_redirects;
 };
 
-struct reg_resp {
+struct ip_http_resp {
     long status;
     char *location;
     char *docker_digest;
@@ -39,28 +39,28 @@ struct reg_resp {
     char *link;
     int64_t content_length;
 };
-void reg_resp_release(struct reg_resp *r);
+void ip_http_resp_release(struct ip_http_resp *r);
 
-int reg_client_new(const char *registry, const struct ip_registry_opts *opts,
-                   struct reg_client **out, struct ip_err *err);
-void reg_client_free(struct reg_client *c);
-const char *reg_client_base(const struct reg_client *c);
-const char *reg_client_host(const struct reg_client *c);
+int ip_http_client_new(const char *registry, const struct ip_registry_opts *opts,
+                       struct ip_http_client **out, struct ip_err *err);
+void ip_http_client_free(struct ip_http_client *c);
+const char *ip_http_client_base(const struct ip_http_client *c);
+const char *ip_http_client_host(const struct ip_http_client *c);
 
 /* Sends a request, authenticating as the registry asks (Basic or Bearer for the
  * scope; tokens cached and renewed), retrying transient failures when the body
  * can be sent again.  A response with status >= 400 becomes an error carrying
  * the registry's error code and message; `ok_status` lists extra statuses that
  * are not errors (e.g. 404 for HEAD), ending with 0. */
-int reg_do(struct reg_client *c, const struct reg_req *req, const long *ok_status,
-           struct reg_resp *resp, struct ip_err *err);
+int ip_http_do(struct ip_http_client *c, const struct ip_http_req *req, const long *ok_status,
+               struct ip_http_resp *resp, struct ip_err *err);
 
 /* Starts a GET whose body is read through the returned reader (bounded buffer,
  * nothing held whole); the reader fails on any transfer error. */
-int reg_get_stream(struct reg_client *c, const char *path, const char *scope, const char *accept,
-                   struct ip_reader **out, struct ip_err *err);
+int ip_http_get_stream(struct ip_http_client *c, const char *path, const char *scope,
+                       const char *accept, struct ip_reader **out, struct ip_err *err);
 
 /* Makes an absolute URL from a Location header (relative or absolute). */
-char *reg_resolve_url(const struct reg_client *c, const char *location);
+char *ip_http_resolve_url(const struct ip_http_client *c, const char *location);
 
 #endif

@@ -26,7 +26,7 @@ struct pending_tag {
 
 struct reg_store {
     struct ip_store base;
-    struct reg_client *c;
+    struct ip_http_client *c;
     char *repo;
     char *pull_scope;
     char *push_scope;
@@ -39,16 +39,16 @@ static int rs_get_manifest(struct ip_store *s, const char *ref, struct ip_manife
 {
     struct reg_store *rs = (struct reg_store *)s;
     struct ip_buf body = IP_BUF_INIT;
-    struct reg_resp resp = {0};
+    struct ip_http_resp resp = {0};
     cleanup_free char *path = ip_xasprintf("/v2/%s/manifests/%s", rs->repo, ref);
-    struct reg_req req = {.method = "GET", .url = path, .scope = rs->pull_scope,
+    struct ip_http_req req = {.method = "GET", .url = path, .scope = rs->pull_scope,
                           .accept = MANIFEST_ACCEPT, .resp_body = &body, .resp_max = IP_MAX_JSON,
                           .follow_redirects = true};
     char digest[IP_DIGEST_SIZE];
     int rc;
 
     ip_buf_init(&body, IP_MAX_JSON);
-    rc = reg_do(rs->c, &req, NULL, &resp, err);
+    rc = ip_http_do(rs->c, &req, NULL, &resp, err);
     if (rc < 0) {
         if (err->code == IP_E_NOTFOUND)
             ip_err_set(err, IP_E_NOTFOUND, "%s:%s: manifest unknown", s->location, ref);
@@ -74,7 +74,7 @@ static int rs_get_manifest(struct ip_store *s, const char *ref, struct ip_manife
     if (rc < 0)
         ip_err_wrap(err, "manifest %s in %s", ref, s->location);
 out:
-    reg_resp_release(&resp);
+    ip_http_resp_release(&resp);
     ip_buf_release(&body);
     return rc;
 }
@@ -82,16 +82,16 @@ out:
 static int rs_has_blob(struct ip_store *s, const struct ip_desc *d, bool *out, struct ip_err *err)
 {
     struct reg_store *rs = (struct reg_store *)s;
-    struct reg_resp resp = {0};
+    struct ip_http_resp resp = {0};
     cleanup_free char *path = ip_xasprintf("/v2/%s/blobs/%s", rs->repo, d->digest);
     static const long ok[] = {404, 0};
-    struct reg_req req = {.method = "HEAD", .url = path,
+    struct ip_http_req req = {.method = "HEAD", .url = path,
                           .scope = rs->push_scope ? rs->push_scope : rs->pull_scope,
                           .follow_redirects = true};
-    int rc = reg_do(rs->c, &req, ok, &resp, err);
+    int rc = ip_http_do(rs->c, &req, ok, &resp, err);
     if (rc == 0)
         *out = resp.status == 200 && (resp.content_length < 0 || resp.content_length == d->size);
-    reg_resp_release(&resp);
+    ip_http_resp_release(&resp);
     return rc;
 }
 
@@ -102,7 +102,7 @@ static int rs_open_blob(struct ip_store *s, const struct ip_desc *d, struct ip_r
     cleanup_free char *path = ip_xasprintf("/v2/%s/blobs/%s", rs->repo, d->digest);
     if (ip_digest_check(d->digest, err) < 0)
         return -IP_E_FORMAT;
-    return reg_get_stream(rs->c, path, rs->pull_scope, NULL, out, err);
+    return ip_http_get_stream(rs->c, path, rs->pull_scope, NULL, out, err);
 }
 
 static char *with_digest(const char *url, const char *digest)
@@ -114,42 +114,42 @@ static int rs_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_re
                        struct ip_err *err)
 {
     struct reg_store *rs = (struct reg_store *)s;
-    struct reg_resp resp = {0};
+    struct ip_http_resp resp = {0};
     cleanup_free char *start = ip_xasprintf("/v2/%s/blobs/uploads/", rs->repo);
     cleanup_free char *url = NULL, *put = NULL;
     int rc;
 
-    struct reg_req post = {.method = "POST", .url = start, .scope = rs->push_scope};
-    if ((rc = reg_do(rs->c, &post, NULL, &resp, err)) < 0)
+    struct ip_http_req post = {.method = "POST", .url = start, .scope = rs->push_scope};
+    if ((rc = ip_http_do(rs->c, &post, NULL, &resp, err)) < 0)
         goto fail;
     if (!resp.location) {
         rc = ip_err_set(err, IP_E_HTTP, "POST %s%s: no Location in the answer",
-                        reg_client_base(rs->c), start);
+                        ip_http_client_base(rs->c), start);
         goto fail;
     }
-    url = reg_resolve_url(rs->c, resp.location);
+    url = ip_http_resolve_url(rs->c, resp.location);
     if (d->size > MONOLITHIC_MAX) {
         /* stream the whole blob in one PATCH, then close the upload with a PUT */
-        struct reg_req patch = {.method = "PATCH", .url = url, .scope = rs->push_scope,
+        struct ip_http_req patch = {.method = "PATCH", .url = url, .scope = rs->push_scope,
                                 .content_type = "application/octet-stream", .body_reader = r,
                                 .body_size = d->size};
-        if ((rc = reg_do(rs->c, &patch, NULL, &resp, err)) < 0)
+        if ((rc = ip_http_do(rs->c, &patch, NULL, &resp, err)) < 0)
             goto fail;
         if (resp.location) {
             free(url);
-            url = reg_resolve_url(rs->c, resp.location);
+            url = ip_http_resolve_url(rs->c, resp.location);
         }
         put = with_digest(url, d->digest);
-        struct reg_req close_req = {.method = "PUT", .url = put, .scope = rs->push_scope,
+        struct ip_http_req close_req = {.method = "PUT", .url = put, .scope = rs->push_scope,
                                     .content_type = "application/octet-stream"};
-        if ((rc = reg_do(rs->c, &close_req, NULL, &resp, err)) < 0)
+        if ((rc = ip_http_do(rs->c, &close_req, NULL, &resp, err)) < 0)
             goto fail;
     } else {
         put = with_digest(url, d->digest);
-        struct reg_req mono = {.method = "PUT", .url = put, .scope = rs->push_scope,
+        struct ip_http_req mono = {.method = "PUT", .url = put, .scope = rs->push_scope,
                                .content_type = "application/octet-stream", .body_reader = r,
                                .body_size = d->size};
-        if ((rc = reg_do(rs->c, &mono, NULL, &resp, err)) < 0)
+        if ((rc = ip_http_do(rs->c, &mono, NULL, &resp, err)) < 0)
             goto fail;
     }
     if (resp.docker_digest && strcmp(resp.docker_digest, d->digest) != 0) {
@@ -157,25 +157,25 @@ static int rs_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_re
                         resp.docker_digest);
         goto fail;
     }
-    reg_resp_release(&resp);
+    ip_http_resp_release(&resp);
     return 0;
 fail:
-    reg_resp_release(&resp);
+    ip_http_resp_release(&resp);
     return ip_err_wrap(err, "pushing blob %s to %s", d->digest, s->location);
 }
 
 static int put_manifest_ref(struct reg_store *rs, const char *ref, const char *media_type,
                             const char *raw, size_t len, const char *digest, struct ip_err *err)
 {
-    struct reg_resp resp = {0};
+    struct ip_http_resp resp = {0};
     cleanup_free char *path = ip_xasprintf("/v2/%s/manifests/%s", rs->repo, ref);
-    struct reg_req req = {.method = "PUT", .url = path, .scope = rs->push_scope,
+    struct ip_http_req req = {.method = "PUT", .url = path, .scope = rs->push_scope,
                           .content_type = media_type, .body = raw, .body_len = len};
-    int rc = reg_do(rs->c, &req, NULL, &resp, err);
+    int rc = ip_http_do(rs->c, &req, NULL, &resp, err);
     if (rc == 0 && resp.docker_digest && strcmp(resp.docker_digest, digest) != 0)
         rc = ip_err_set(err, IP_E_DIGEST, "manifest %s: the registry computed %.80s", digest,
                         resp.docker_digest);
-    reg_resp_release(&resp);
+    ip_http_resp_release(&resp);
     if (rc < 0)
         ip_err_wrap(err, "pushing manifest %s to %s", ref, rs->base.location);
     return rc;
@@ -248,29 +248,29 @@ static int rs_mount_blob(struct ip_store *s, const struct ip_desc *d, struct ip_
     if (from->ops != s->ops)
         return 0;
     struct reg_store *src = (struct reg_store *)from;
-    if (strcmp(reg_client_host(src->c), reg_client_host(rs->c)) != 0 ||
+    if (strcmp(ip_http_client_host(src->c), ip_http_client_host(rs->c)) != 0 ||
         !strcmp(src->repo, rs->repo))
         return 0;
-    struct reg_resp resp = {0};
+    struct ip_http_resp resp = {0};
     cleanup_free char *scope = ip_xasprintf("%s repository:%s:pull", rs->push_scope, src->repo);
     cleanup_free char *path = ip_xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s", rs->repo,
                                            d->digest, src->repo);
-    struct reg_req req = {.method = "POST", .url = path, .scope = scope};
-    int rc = reg_do(rs->c, &req, NULL, &resp, err);
+    struct ip_http_req req = {.method = "POST", .url = path, .scope = scope};
+    int rc = ip_http_do(rs->c, &req, NULL, &resp, err);
     if (rc == 0 && resp.status == 201) {
         *done = true;
     } else if (rc == 0 && resp.status == 202 && resp.location) {
         /* the registry opened an upload instead: close it, the blob goes up normally */
-        cleanup_free char *url = reg_resolve_url(rs->c, resp.location);
-        struct reg_req del = {.method = "DELETE", .url = url, .scope = rs->push_scope};
+        cleanup_free char *url = ip_http_resolve_url(rs->c, resp.location);
+        struct ip_http_req del = {.method = "DELETE", .url = url, .scope = rs->push_scope};
         static const long ok[] = {404, 405, 0};
         struct ip_err ignored;
-        reg_do(rs->c, &del, ok, &resp, &ignored);
+        ip_http_do(rs->c, &del, ok, &resp, &ignored);
     } else if (rc < 0) {
         /* a refused mount is not an error: the blob is pushed the usual way */
         rc = 0;
     }
-    reg_resp_release(&resp);
+    ip_http_resp_release(&resp);
     return rc;
 }
 
@@ -291,7 +291,7 @@ static void rs_free(struct ip_store *s)
 {
     struct reg_store *rs = (struct reg_store *)s;
     clear_pending(rs);
-    reg_client_free(rs->c);
+    ip_http_client_free(rs->c);
     free(rs->repo);
     free(rs->pull_scope);
     free(rs->push_scope);
@@ -324,7 +324,7 @@ int ip_store_registry_open(const struct ip_ref *ref, const struct ip_registry_op
     rs->repo = ip_xstrdup(ref->repository);
     rs->pull_scope = ip_xasprintf("repository:%s:pull", ref->repository);
     rs->push_scope = ip_xasprintf("repository:%s:pull,push", ref->repository);
-    if ((rc = reg_client_new(ref->registry, opts, &rs->c, err)) < 0) {
+    if ((rc = ip_http_client_new(ref->registry, opts, &rs->c, err)) < 0) {
         rs_free(&rs->base);
         return rc;
     }
@@ -342,12 +342,12 @@ int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip
 
     for (int page = 0; next && page < 10000; page++) {
         struct ip_buf body = IP_BUF_INIT;
-        struct reg_resp resp = {0};
+        struct ip_http_resp resp = {0};
         yajl_val tree = NULL;
-        struct reg_req req = {.method = "GET", .url = next, .scope = rs->pull_scope,
+        struct ip_http_req req = {.method = "GET", .url = next, .scope = rs->pull_scope,
                               .resp_body = &body, .resp_max = 16u << 20};
         ip_buf_init(&body, 16u << 20);
-        rc = reg_do(rs->c, &req, NULL, &resp, err);
+        rc = ip_http_do(rs->c, &req, NULL, &resp, err);
         if (rc == 0)
             rc = ip_json_parse(body.data ? body.data : "", body.len, &tree, err);
         if (rc == 0) {
@@ -366,13 +366,13 @@ int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip
             char *lt = strchr(resp.link, '<'), *gt = lt ? strchr(lt, '>') : NULL;
             if (lt && gt && strstr(gt, "next")) {
                 cleanup_free char *u = ip_xstrndup(lt + 1, (size_t)(gt - lt - 1));
-                next = u[0] == '/' ? ip_xstrdup(u) : reg_resolve_url(rs->c, u);
+                next = u[0] == '/' ? ip_xstrdup(u) : ip_http_resolve_url(rs->c, u);
             }
         }
         if (tree)
             yajl_tree_free(tree);
         ip_buf_release(&body);
-        reg_resp_release(&resp);
+        ip_http_resp_release(&resp);
         if (rc < 0)
             break;
     }

@@ -1,0 +1,269 @@
+/* transfer.c - one curl transfer of the registry client: the handle's
+ * options, the header, body and upload callbacks with their bounds, and the
+ * outcome as an error (the registry's error code and message, or curl's). */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "http/client-private.h"
+#include "imgpkg/json.h"
+#include "util/banned.h"
+
+void ip_http_resp_release(struct ip_http_resp *r)
+{
+    free(r->location);
+    free(r->docker_digest);
+    free(r->content_type);
+    free(r->www_authenticate);
+    free(r->link);
+    memset(r, 0, sizeof(*r));
+}
+
+static char *trim_dup(const char *p, size_t n)
+{
+    while (n && isspace((unsigned char)*p)) {
+        p++;
+        n--;
+    }
+    while (n && isspace((unsigned char)p[n - 1]))
+        n--;
+    return ip_xstrndup(p, n);
+}
+
+/* A header line over curl's own limit (100 KiB) never reaches ip_http_header_cb:
+ * curl fails with "out of memory" after the status line. */
+bool ip_http_headers_too_big(const struct ip_http_xfer *x, CURLcode cc, long status)
+{
+    return x->header_overflow || (cc == CURLE_OUT_OF_MEMORY && status > 0);
+}
+
+size_t ip_http_header_cb(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct ip_http_xfer *x = ud;
+    size_t n = size * nmemb;
+    struct ip_http_resp *r = x->resp;
+    x->header_bytes += n;
+    if (x->header_bytes > MAX_HEADER_BYTES) {
+        x->header_overflow = true;
+        return 0;
+    }
+    if (n >= 5 && !strncmp(p, "HTTP/", 5)) {
+        /* a new response (after a redirect or 100 Continue): forget the last one */
+        const char *sp = memchr(p, ' ', n);
+        ip_http_resp_release(r);
+        r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        r->content_length = -1;
+        ip_buf_reset(&x->errbody);
+        return n;
+    }
+    const char *colon = memchr(p, ':', n);
+    if (!colon)
+        return n;
+    size_t klen = (size_t)(colon - p);
+    const char *v = colon + 1;
+    size_t vlen = n - klen - 1;
+#define HDR(name, field)                                                                           \
+    if (klen == strlen(name) && !strncasecmp(p, name, klen)) {                                     \
+        free(r->field);                                                                            \
+        r->field = trim_dup(v, vlen);                                                              \
+        return n;                                                                                  \
+    }
+    HDR("Location", location)
+    HDR("Docker-Content-Digest", docker_digest)
+    HDR("Content-Type", content_type)
+    HDR("WWW-Authenticate", www_authenticate)
+    HDR("Link", link)
+#undef HDR
+    if (klen == 14 && !strncasecmp(p, "Content-Length", 14)) {
+        cleanup_free char *s = trim_dup(v, vlen);
+        r->content_length = strtoll(s, NULL, 10);
+    }
+    return n;
+}
+
+size_t ip_http_write_cb(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct ip_http_xfer *x = ud;
+    size_t n = size * nmemb;
+    struct ip_err e;
+    if (x->resp->status >= 300 || !x->body) {
+        /* keep the start of an error body for its message; drop the rest */
+        if (x->errbody.len + n <= MAX_ERROR_BODY)
+            ip_buf_add(&x->errbody, p, n, &e);
+        return n;
+    }
+    if (x->body_max && x->body->len + n > x->body_max) {
+        x->body_overflow = true;
+        return 0;
+    }
+    ip_buf_add(x->body, p, n, &e);
+    return n;
+}
+
+size_t ip_http_read_cb(char *buf, size_t size, size_t nitems, void *ud)
+{
+    struct ip_http_xfer *x = ud;
+    x->reader_started = true;
+    ssize_t k = ip_reader_read(x->body_reader, buf, size * nitems, &x->reader_err);
+    if (k < 0) {
+        x->reader_failed = true;
+        return CURL_READFUNC_ABORT;
+    }
+    return (size_t)k;
+}
+
+/* curl's detailed message for the last transfer of this thread */
+static __thread char curl_errbuf[CURL_ERROR_SIZE];
+
+void ip_http_setup_handle(struct ip_http_client *c, CURL *h, const char *url)
+{
+    curl_easy_reset(h);
+    curl_errbuf[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_errbuf);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "imgpkg-c/0.1");
+    /* curl's connect phase includes the TLS handshake, which a server that
+     * accepts and never answers stalls: bound it by the response header
+     * timeout too, but not below 10 s (Go's TLS handshake timeout) */
+    long handshake_s =
+        c->opts.response_header_timeout_s < 10 ? 10 : c->opts.response_header_timeout_s;
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
+                     c->opts.connect_timeout_s < handshake_s ? c->opts.connect_timeout_s
+                                                             : handshake_s);
+    /* a server that sends nothing for this long is given up on */
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->opts.response_header_timeout_s);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
+    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (!c->opts.verify_certs) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (c->ca_blob) {
+        struct curl_blob blob = {c->ca_blob, c->ca_blob_len, CURL_BLOB_NOCOPY};
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+    }
+    /* curl reads http_proxy but, by design, not HTTP_PROXY: honour it as Go does */
+    if (!strncmp(url, "http://", 7) && !getenv("http_proxy") && getenv("HTTP_PROXY"))
+        curl_easy_setopt(h, CURLOPT_PROXY, getenv("HTTP_PROXY"));
+}
+
+static const char *code_message(long status)
+{
+    switch (status) {
+    case 401:
+        return "UNAUTHORIZED";
+    case 403:
+        return "DENIED";
+    case 404:
+        return "NOT_FOUND";
+    case 429:
+        return "TOOMANYREQUESTS";
+    default:
+        return NULL;
+    }
+}
+
+/* Fills err from an error response, with the registry's error code and message. */
+int ip_http_status_error(const char *method, const char *url, long status, struct ip_buf *body,
+                         struct ip_err *err)
+{
+    const char *code = NULL, *message = NULL;
+    yajl_val tree = NULL;
+    struct ip_err e;
+    enum ip_code ec = IP_E_HTTP;
+    if (body->len && ip_json_parse(body->data, body->len, &tree, &e) == 0) {
+        yajl_val errs = ip_json_get(tree, "errors");
+        if (YAJL_IS_ARRAY(errs) && errs->u.array.len > 0) {
+            code = ip_json_get_str(errs->u.array.values[0], "code");
+            message = ip_json_get_str(errs->u.array.values[0], "message");
+        }
+    }
+    if (!code)
+        code = code_message(status);
+    if (status == 401 || status == 403)
+        ec = IP_E_AUTH;
+    else if (status == 404)
+        ec = IP_E_NOTFOUND;
+    /* keep the URL free of query strings (upload state) */
+    const char *q = strchr(url, '?');
+    int ulen = q ? (int)(q - url) : (int)strlen(url);
+    ip_err_set(err, ec, "%s %.*s: HTTP %ld%s%s%s%.300s", method, ulen, url, status,
+               code ? ": " : "", code ? code : "", message ? ": " : "", message ? message : "");
+    err->http_status = status;
+    if (tree)
+        yajl_tree_free(tree);
+    return -(int)ec;
+}
+
+int ip_http_curl_error(CURLcode cc, const char *method, const char *url, struct ip_err *err)
+{
+    const char *q = strchr(url, '?');
+    int ulen = q ? (int)(q - url) : (int)strlen(url);
+    enum ip_code ec = IP_E_NETWORK;
+    const char *detail = curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(cc);
+    bool cert = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+                strstr(detail, "certificate") != NULL;
+    ip_err_set(err, ec, "%s %.*s: %s%s", method, ulen, url, detail,
+               cert ? " (trust the registry's CA with --registry-ca-cert-path)" : "");
+    if (cc == CURLE_OPERATION_TIMEDOUT)
+        ip_err_wrap(err, "no answer in time");
+    return -(int)ec;
+}
+
+bool ip_http_status_retryable(long s)
+{
+    return s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
+}
+
+bool ip_http_curl_retryable(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void ip_http_backoff(int attempt)
+{
+    struct timespec ts;
+    long ms = 100L << (attempt < 5 ? attempt : 5); /* 100 ms .. 3.2 s */
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL);
+}
+
+char *ip_http_resolve_url(const struct ip_http_client *c, const char *location)
+{
+    if (!strncmp(location, "http://", 7) || !strncmp(location, "https://", 8))
+        return ip_xstrdup(location);
+    if (location[0] == '/')
+        return ip_xasprintf("%s%s", c->base, location);
+    return ip_xasprintf("%s/%s", c->base, location);
+}
+
+void ip_http_debug_line(const struct ip_http_client *c, const char *method, const char *url,
+                        long status)
+{
+    if (!c->opts.debug)
+        return;
+    const char *q = strchr(url, '?');
+    int ulen = q ? (int)(q - url) : (int)strlen(url);
+    fprintf(stderr, "imgpkg: debug: %s %.*s -> %ld\n", method, ulen, url, status);
+}
