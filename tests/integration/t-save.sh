@@ -177,21 +177,33 @@ test_save_file_exclusion() {
     assert_contains "$names" "config/sub/values.yml"
 }
 
-test_save_multiple_inputs_merged() {
-    mkdir -p one/etc/a two/etc/b
+test_save_multiple_inputs_in_order() {
+    # imgpkg's layer: the inputs in the order given, each directory behind an
+    # entry "." of its own, a file under its base name
+    mkdir -p one/etc/a two/var/b
     echo 1 > one/etc/a/x
-    echo 2 > two/etc/b/y
+    echo 2 > two/var/b/y
     echo top > two/top.txt
     echo solo > lone.txt
     mkdir -p deep/down && echo d > deep/down/file.cfg
-    imgpkg save -i example.com/m:v1 -f one -f two -f lone.txt -f deep/down/file.cfg --to-oci-layout lay > /dev/null
+    imgpkg save -i example.com/m:v1 -f one -f two -f lone.txt -f deep/down/file.cfg --oci --to-oci-layout lay > /dev/null
     got=$(ts_layer_members lay v1 | awk '{print $1, $6}' | tr '\n' ' ')
-    assert_eq "d etc d etc/a f etc/a/x d etc/b f etc/b/y f file.cfg f lone.txt f top.txt " "$got" "merged layer"
+    assert_eq "d . d etc d etc/a f etc/a/x d . f top.txt d var d var/b f var/b/y f lone.txt f file.cfg " "$got" "layer of several inputs"
     umoci unpack --rootless --image lay:v1 ub > /dev/null
     assert_eq "d" "$(cat ub/rootfs/file.cfg)" "file given with -f keeps its base name"
     assert_eq "solo" "$(cat ub/rootfs/lone.txt)"
     assert_eq "1" "$(cat ub/rootfs/etc/a/x)"
-    assert_eq "2" "$(cat ub/rootfs/etc/b/y)"
+    assert_eq "2" "$(cat ub/rootfs/var/b/y)"
+}
+
+test_save_overlapping_inputs_refused() {
+    # as imgpkg: a path two inputs both give is refused, directories too
+    mkdir -p one/etc/a two/etc/b
+    echo 1 > one/etc/a/x
+    echo 2 > two/etc/b/y
+    expect_fail "^imgpkg: Error: Found duplicate paths: one/etc, two/etc$" \
+        imgpkg save -i example.com/m:v1 -f one -f two --to-tar out.tar
+    assert_file_absent out.tar
 }
 
 test_save_permissions() {
@@ -204,9 +216,9 @@ test_save_permissions() {
     imgpkg save -i example.com/p:v1 -f f --to-oci-layout lay > /dev/null
     imgpkg save -i example.com/p:v2 -f f --preserve-permissions --to-oci-layout lay > /dev/null
     got=$(ts_layer_members lay v1 | awk '{print $2, $6}' | tr '\n' ' ')
-    assert_eq "0700 bin 0700 bin/tool 0700 etc 0600 etc/conf " "$got" "default modes (user bits)"
+    assert_eq "0700 . 0700 bin 0700 bin/tool 0700 etc 0600 etc/conf " "$got" "default modes (user bits)"
     got=$(ts_layer_members lay v2 | awk '{print $2, $6}' | tr '\n' ' ')
-    assert_eq "0755 bin 0755 bin/tool 0750 etc 0644 etc/conf " "$got" "--preserve-permissions"
+    assert_eq "$(stat -c %04a f) . 0755 bin 0755 bin/tool 0750 etc 0644 etc/conf " "$got" "--preserve-permissions"
     # layer headers are deterministic too
     ts_layer_members lay v2 | awk '$3 != 0 || $4 != 0 || $5 != 0 { exit 1 }' ||
         fail "layer entries not uid/gid/mtime 0: $(ts_layer_members lay v2)"

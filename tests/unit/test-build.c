@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "imgpkg/build.h"
 #include "imgpkg/lock.h"
@@ -107,34 +108,38 @@ START_TEST(collect_walk_order)
     size_t n = 0;
     struct ip_build_entry *e = collect_ok(&o, &n);
     char *got = rels(e, n);
-    /* '/' sorts before every other byte: a, a/b, a/c, a/c/d, then a-b */
-    ck_assert_str_eq(got, "B a a/b a/c a/c/d a-b a.c");
+    /* the directory's own entry, then a depth-first walk in byte order (Go's
+     * filepath.Walk): a, a/b, a/c, a/c/d, then a-b */
+    ck_assert_str_eq(got, ". B a a/b a/c a/c/d a-b a.c");
     free(got);
-    ck_assert(e[1].is_dir);
-    ck_assert(!e[2].is_dir);
-    ck_assert(e[3].is_dir);
-    ck_assert_int_eq(e[2].size, 2);
-    ck_assert_int_eq(e[4].size, 3);
-    ck_assert_int_eq(e[1].size, 0);
-    ck_assert_uint_eq(e[5].mode, 0755);
-    ck_assert_uint_eq(e[6].mode, 0600);
-    ck_assert_int_eq(e[6].size, 0);
+    ck_assert(e[0].is_dir);
+    ck_assert(e[2].is_dir);
+    ck_assert(!e[3].is_dir);
+    ck_assert(e[4].is_dir);
+    ck_assert_int_eq(e[3].size, 2);
+    ck_assert_int_eq(e[5].size, 3);
+    ck_assert_int_eq(e[2].size, 0);
+    ck_assert_uint_eq(e[6].mode, 0755);
+    ck_assert_uint_eq(e[7].mode, 0600);
+    ck_assert_int_eq(e[7].size, 0);
     char *full = path_in(d, "a/c/d");
-    ck_assert_str_eq(e[4].full, full);
+    ck_assert_str_eq(e[5].full, full);
     free(full);
     ip_build_entries_free(e, n);
     test_tmpdir_cleanup(d);
 }
 END_TEST
 
-START_TEST(collect_merges_input_dirs)
+START_TEST(collect_inputs_in_order)
 {
+    /* imgpkg's layer: each input in the order given, a directory behind its
+     * own "." entry; nothing is merged or sorted across inputs */
     char *d = test_tmpdir();
     char *d1 = path_in(d, "one"), *d2 = path_in(d, "two");
     put(d1, "common/x", "x", 0644);
     put(d1, "f1", "1", 0644);
-    put(d2, "common/y", "y", 0644);
-    put(d2, "common/sub/z", "z", 0644);
+    put(d2, "other/y", "y", 0644);
+    put(d2, "other/sub/z", "z", 0644);
     put(d2, "f2", "2", 0644);
     const char *paths[] = {d2, d1};
     struct ip_build_opts o;
@@ -142,12 +147,14 @@ START_TEST(collect_merges_input_dirs)
     size_t n = 0;
     struct ip_build_entry *e = collect_ok(&o, &n);
     char *got = rels(e, n);
-    ck_assert_str_eq(got, "common common/sub common/sub/z common/x common/y f1 f2");
+    ck_assert_str_eq(got, ". f2 other other/sub other/sub/z other/y . common common/x f1");
     free(got);
     /* entries point at the input they came from */
-    char *x = path_in(d1, "common/x"), *y = path_in(d2, "common/y");
-    ck_assert_str_eq(e[3].full, x);
-    ck_assert_str_eq(e[4].full, y);
+    char *x = path_in(d1, "common/x"), *y = path_in(d2, "other/y");
+    ck_assert_str_eq(e[0].full, d2);
+    ck_assert_str_eq(e[5].full, y);
+    ck_assert_str_eq(e[6].full, d1);
+    ck_assert_str_eq(e[8].full, x);
     free(x);
     free(y);
     ip_build_entries_free(e, n);
@@ -169,12 +176,12 @@ START_TEST(collect_file_input_is_basename)
     size_t n = 0;
     struct ip_build_entry *e = collect_ok(&o, &n);
     char *got = rels(e, n);
-    ck_assert_str_eq(got, "file.txt z");
+    ck_assert_str_eq(got, ". z file.txt");
     free(got);
-    ck_assert_str_eq(e[0].full, file);
-    ck_assert(!e[0].is_dir);
-    ck_assert_int_eq(e[0].size, 7);
-    ck_assert_uint_eq(e[0].mode, 0640);
+    ck_assert_str_eq(e[2].full, file);
+    ck_assert(!e[2].is_dir);
+    ck_assert_int_eq(e[2].size, 7);
+    ck_assert_uint_eq(e[2].mode, 0640);
     ip_build_entries_free(e, n);
     free(file);
     free(dir);
@@ -197,24 +204,24 @@ START_TEST(collect_exclusions)
     const char *file_ex[] = {"a/b"};
     o.exclusions = file_ex;
     o.n_exclusions = 1;
-    assert_rels(&o, ".git .git/config a a/c a/c/d a-b b");
+    assert_rels(&o, ". .git .git/config a a/c a/c/d a-b b");
 
     /* a directory takes its whole subtree with it */
     const char *dir_ex[] = {"a", ".git"};
     o.exclusions = dir_ex;
     o.n_exclusions = 2;
-    assert_rels(&o, "a-b b");
+    assert_rels(&o, ". a-b b");
 
     const char *nested_dir_ex[] = {"a/c"};
     o.exclusions = nested_dir_ex;
     o.n_exclusions = 1;
-    assert_rels(&o, ".git .git/config a a/b a-b b");
+    assert_rels(&o, ". .git .git/config a a/b a-b b");
 
     /* exact relative paths only: "b" is not "a/b", "a/" is not "a" */
     const char *exact[] = {"b", "a/", "c/d", "*"};
     o.exclusions = exact;
     o.n_exclusions = 4;
-    assert_rels(&o, ".git .git/config a a/b a/c a/c/d a-b");
+    assert_rels(&o, ". .git .git/config a a/b a/c a/c/d a-b");
 
     /* a file input is excluded by its base name */
     char *f = path_in(d, "a-b");
@@ -244,13 +251,15 @@ START_TEST(collect_exclusion_skips_bad_subtree)
     opts_init(&o, paths, 1);
     o.exclusions = ex;
     o.n_exclusions = 1;
-    assert_rels(&o, "keep");
+    assert_rels(&o, ". keep");
     test_tmpdir_cleanup(d);
 }
 END_TEST
 
 START_TEST(collect_duplicates_refused)
 {
+    /* as imgpkg: any layer path two inputs give, directories included, is
+     * refused, and the message names every path on disk that gives it */
     char *d = test_tmpdir();
     char *d1 = path_in(d, "one"), *d2 = path_in(d, "two"), *d3 = path_in(d, "three");
     put(d1, "f", "1", 0644);
@@ -260,14 +269,20 @@ START_TEST(collect_duplicates_refused)
     put(d2, "other", "2", 0644);
     put(d3, "f/inside", "3", 0644); /* f is a directory here */
     struct ip_build_opts o;
+    char *want;
 
     const char *p12[] = {d1, d2};
     opts_init(&o, p12, 2);
-    collect_fails(&o, IP_E_INPUT, "Found duplicate paths: f, sub/g");
+    want = ip_xasprintf("Found duplicate paths: %s/f, %s/f, %s/sub, %s/sub, %s/sub/g, %s/sub/g", d1,
+                        d2, d1, d2, d1, d2);
+    collect_fails(&o, IP_E_INPUT, want);
+    free(want);
 
     const char *p13[] = {d1, d3};
     opts_init(&o, p13, 2);
-    collect_fails(&o, IP_E_INPUT, "Found duplicate paths: f");
+    want = ip_xasprintf("Found duplicate paths: %s/f, %s/f", d1, d3);
+    collect_fails(&o, IP_E_INPUT, want);
+    free(want);
 
     /* a file input against a directory's file of the same name */
     char *f = path_in(d2, "other");
@@ -275,17 +290,24 @@ START_TEST(collect_duplicates_refused)
     char *x = path_in(d, "x");
     const char *pfx[] = {f, x};
     opts_init(&o, pfx, 2);
-    collect_fails(&o, IP_E_INPUT, "Found duplicate paths: other");
+    want = ip_xasprintf("Found duplicate paths: %s, %s/other", f, x);
+    collect_fails(&o, IP_E_INPUT, want);
+    free(want);
 
     /* the same file twice */
     const char *pff[] = {f, f};
     opts_init(&o, pff, 2);
-    collect_fails(&o, IP_E_INPUT, "Found duplicate paths: other");
+    want = ip_xasprintf("Found duplicate paths: %s, %s", f, f);
+    collect_fails(&o, IP_E_INPUT, want);
+    free(want);
 
-    /* the same directory twice merges (directories only) but its files clash */
+    /* the same directory twice: every path in it twice ("." excepted) */
     const char *p11[] = {d1, d1};
     opts_init(&o, p11, 2);
-    collect_fails(&o, IP_E_INPUT, "Found duplicate paths: f, sub/g");
+    want = ip_xasprintf("Found duplicate paths: %s/f, %s/f, %s/sub, %s/sub, %s/sub/g, %s/sub/g", d1,
+                        d1, d1, d1, d1, d1);
+    collect_fails(&o, IP_E_INPUT, want);
+    free(want);
 
     free(f);
     free(x);
@@ -609,14 +631,13 @@ START_TEST(layer_tar_headers)
     write_layer(in, false, l1, &li);
     struct tar_list l = read_layer(l1);
 
-    static const char *const order[] = {"bin", "bin/tool", "data.txt", "empty", "secret"};
+    /* imgpkg's names: "." first, directories without a trailing '/' */
+    static const char *const order[] = {".", "bin", "bin/tool", "data.txt", "empty", "secret"};
     ck_assert_uint_eq(l.n, IP_ARRAY_SIZE(order));
     for (size_t i = 0; i < l.n; i++) {
         const struct tar_item *t = &l.items[i];
-        ck_assert_msg(!strncmp(t->name, order[i], strlen(order[i])) &&
-                          (t->name[strlen(order[i])] == '\0' ||
-                           !strcmp(t->name + strlen(order[i]), "/")),
-                      "entry %zu is '%s', want '%s'", i, t->name, order[i]);
+        ck_assert_msg(!strcmp(t->name, order[i]), "entry %zu is '%s', want '%s'", i, t->name,
+                      order[i]);
         ck_assert_int_eq(t->mtime, 0);
         ck_assert_int_eq(t->uid, 0);
         ck_assert_int_eq(t->gid, 0);
@@ -662,6 +683,95 @@ START_TEST(layer_tar_headers)
 }
 END_TEST
 
+/* The uncompressed layer of a file (gunzipped). */
+static struct ip_buf layer_tar_bytes(const char *path)
+{
+    struct ip_buf b = IP_BUF_INIT;
+    gzFile z = gzopen(path, "rb");
+    char chunk[4096];
+    int k;
+    ck_assert_ptr_nonnull(z);
+    while ((k = gzread(z, chunk, sizeof(chunk))) > 0)
+        ck_assert_int_eq(ip_buf_add(&b, chunk, (size_t)k, NULL), 0);
+    gzclose(z);
+    return b;
+}
+
+START_TEST(layer_headers_in_go_form)
+{
+    /* the folder imgpkg v0.36 pushed as a bundle: its diff_id, taken from the
+     * real imgpkg, is ours too (same entries, same header bytes) */
+    char *d = test_tmpdir();
+    char *in = path_in(d, "in"), *l1 = path_in(d, "l1");
+    struct ip_layer_info li;
+    put(in, ".imgpkg/images.yml",
+        "---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages: []\n", 0644);
+    put(in, "config/cm.yml", "kind: x\n", 0640);
+    put(in, "config/sub/v.yml", "a\n", 0644);
+    put(in, "run.sh", "#!/bin/sh\n", 0755);
+    mkdir_in(in, "empty", 0755);
+    write_layer(in, false, l1, &li);
+    ck_assert_str_eq(li.diff_id,
+                     "sha256:fa7cd5620692d4229e211ed61a754139c3c947fcc9ee21a447a51069b4544d6f");
+
+    struct ip_buf tar = layer_tar_bytes(l1);
+    const unsigned char *h = (const unsigned char *)tar.data;
+    ck_assert_uint_ge(tar.len, 1024);
+    ck_assert_str_eq((const char *)h, ".");                    /* name, no '/' */
+    ck_assert(!memcmp(h + 100, "0000700\0", 8));               /* mode */
+    ck_assert(!memcmp(h + 108, "0000000\0" "0000000\0", 16)); /* uid, gid */
+    ck_assert(!memcmp(h + 124, "00000000000\0", 12));          /* size */
+    ck_assert(!memcmp(h + 136, "00000000000\0", 12));          /* mtime */
+    ck_assert(!memcmp(h + 329, "0000000\0" "0000000\0", 16)); /* devmajor, devminor */
+    ck_assert_int_eq(h[156], '5');
+    unsigned sum = 0;
+    for (size_t i = 0; i < 512; i++)
+        sum += (i >= 148 && i < 156) ? ' ' : h[i];
+    char chk[9];
+    snprintf(chk, sizeof(chk), "%06o", sum);
+    ck_assert(!memcmp(h + 148, chk, 6) && h[154] == '\0' && h[155] == ' ');
+    ck_assert_str_eq((const char *)h + 512, ".imgpkg");
+    /* Go ends the archive after two zero blocks: no padding to a record */
+    ck_assert_uint_eq(tar.len % 512, 0);
+    for (size_t i = tar.len - 1024; i < tar.len; i++)
+        ck_assert_int_eq(tar.data[i], 0);
+    ip_buf_release(&tar);
+    free(in);
+    free(l1);
+    test_tmpdir_cleanup(d);
+}
+END_TEST
+
+START_TEST(layer_long_names_split_as_go)
+{
+    /* a path over 100 bytes goes into prefix + name, split at the last '/'
+     * that leaves a prefix of at most 155 bytes (Go's rule, not libarchive's) */
+    char *d = test_tmpdir();
+    char *in = path_in(d, "in"), *l1 = path_in(d, "l1");
+    char a[41], b[41];
+    memset(a, 'a', 40);
+    a[40] = '\0';
+    memset(b, 'b', 40);
+    b[40] = '\0';
+    char *rel = ip_xasprintf("%s/%s/%s/f.txt", a, b, a); /* 128 bytes */
+    put(in, rel, "x", 0644);
+    struct ip_layer_info li;
+    write_layer(in, false, l1, &li);
+    struct ip_buf tar = layer_tar_bytes(l1);
+    const char *h = tar.data + 4 * 512; /* ".", a, a/b, a/b/a, then the file */
+    char *want_prefix = ip_xasprintf("%s/%s/%s", a, b, a);
+    ck_assert_str_eq(h + 345, want_prefix);
+    ck_assert_str_eq(h, "f.txt");
+    /* a directory whose path is 100 bytes with its '/' gone is not split */
+    ip_buf_release(&tar);
+    free(want_prefix);
+    free(rel);
+    free(in);
+    free(l1);
+    test_tmpdir_cleanup(d);
+}
+END_TEST
+
 START_TEST(layer_large_file)
 {
     /* more than one read chunk, and a size that is not a block multiple */
@@ -676,9 +786,9 @@ START_TEST(layer_large_file)
     struct ip_layer_info li;
     write_layer(in, false, l1, &li);
     struct tar_list l = read_layer(l1);
-    ck_assert_uint_eq(l.n, 1);
-    ck_assert_int_eq(l.items[0].size, (int64_t)big);
-    ck_assert(memcmp(l.items[0].data, content, big) == 0);
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert_int_eq(l.items[1].size, (int64_t)big);
+    ck_assert(memcmp(l.items[1].data, content, big) == 0);
     tar_list_free(&l);
     free(content);
     free(in);
@@ -719,7 +829,7 @@ START_TEST(layer_long_names)
     ck_assert_str_eq(a.digest, dg);
     ck_assert_int_eq(a.size, size);
     struct tar_list l = read_layer(l1);
-    ck_assert_uint_eq(l.n, 4);
+    ck_assert_uint_eq(l.n, 5);
     ck_assert_str_eq(find_item(&l, rel)->data, "deep");
     ck_assert_int_eq(find_item(&l, rel)->mtime, 0);
     tar_list_free(&l);
@@ -842,7 +952,7 @@ START_TEST(build_bundle_and_image)
     ck_assert_str_eq(dir_of_layer, tmp);
     free(dir_of_layer);
     struct tar_list l = read_layer(b.r.layer_path);
-    ck_assert_uint_eq(l.n, 3);
+    ck_assert_uint_eq(l.n, 4);
     find_item(&l, ".imgpkg");
     ck_assert_str_eq(find_item(&l, ".imgpkg/images.yml")->data, VALID_LOCK);
     find_item(&l, "config.yml");
@@ -985,7 +1095,7 @@ Suite *suite_build(void)
     Suite *s = suite_create("build");
     TCase *tc = tcase_create("collect");
     tcase_add_test(tc, collect_walk_order);
-    tcase_add_test(tc, collect_merges_input_dirs);
+    tcase_add_test(tc, collect_inputs_in_order);
     tcase_add_test(tc, collect_file_input_is_basename);
     tcase_add_test(tc, collect_exclusions);
     tcase_add_test(tc, collect_exclusion_skips_bad_subtree);
@@ -998,6 +1108,8 @@ Suite *suite_build(void)
     tcase_add_test(tc, layer_mode_matters_only_as_kept);
     tcase_add_test(tc, layer_tar_headers);
     tcase_add_test(tc, layer_large_file);
+    tcase_add_test(tc, layer_headers_in_go_form);
+    tcase_add_test(tc, layer_long_names_split_as_go);
     tcase_add_test(tc, layer_long_names);
     suite_add_tcase(s, tc);
     tc = tcase_create("image");

@@ -25,4 +25,15 @@ int build_gzip_finish(struct build_gzip *gz, struct ip_err *err);
 void build_gzip_free(struct build_gzip *gz);
 const char *build_gzip_engine(void);
 
+/* A filter over the tar stream libarchive writes: its ustar headers are
+ * rewritten in the form Go's archive/tar gives them (imgpkg's layers). */
+struct build_tar_fix {
+    unsigned char hdr[512];
+    size_t have;   /* bytes of the current header gathered */
+    uint64_t skip; /* entry data (padded to 512) still to pass through */
+    bool done;     /* the end-of-archive blocks started */
+};
+int build_tar_fix_write(struct build_tar_fix *f, const void *data, size_t n, build_sink_fn out,
+                        void *ctx, struct ip_err *err);
+
 #endif

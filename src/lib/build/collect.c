@@ -1,7 +1,8 @@
-/* collect.c - the inputs of a build, as imgpkg sees them: a directory gives its
- * contents at the layer root, a file its base name; entries are merged and
- * sorted in walk order; --file-exclusion drops exact relative paths; anything
- * but directories and regular files is refused, never followed. */
+/* collect.c - the inputs of a build, as imgpkg sees them: a directory gives an
+ * entry "." and its contents at the layer root, a file its base name; entries
+ * come in the order of the inputs, each directory walked depth-first in byte
+ * order; a path given twice is refused; --file-exclusion drops exact relative
+ * paths; anything but directories and regular files is refused, never followed. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -118,38 +119,6 @@ out:
     return rc;
 }
 
-/* Walk order: byte order where '/' sorts before every other byte, which is
- * what a depth-first walk of sorted directories produces. */
-static int path_cmp(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
-        if (x == y) {
-            if (!x)
-                return 0;
-            continue;
-        }
-        if (!x)
-            return -1;
-        if (!y)
-            return 1;
-        if (x == '/')
-            return -1;
-        if (y == '/')
-            return 1;
-        return x < y ? -1 : 1;
-    }
-}
-
-static int entry_cmp(const void *a, const void *b)
-{
-    const struct ip_build_entry *x = a, *y = b;
-    int c = path_cmp(x->rel, y->rel);
-    if (c)
-        return c;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 void ip_build_entries_free(struct ip_build_entry *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -157,6 +126,46 @@ void ip_build_entries_free(struct ip_build_entry *e, size_t n)
         free(e[i].full);
     }
     free(e);
+}
+
+static int rel_cmp(const void *a, const void *b)
+{
+    const struct ip_build_entry *x = *(const struct ip_build_entry *const *)a;
+    const struct ip_build_entry *y = *(const struct ip_build_entry *const *)b;
+    int c = strcmp(x->rel, y->rel);
+    if (c)
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* imgpkg refuses any layer path that two inputs give, directories included
+ * (every input directory's own "." entry excepted), naming each path on disk. */
+static int refuse_duplicates(const struct ip_build_entry *e, size_t n, struct ip_err *err)
+{
+    const struct ip_build_entry **by_rel = ip_xcalloc(n ? n : 1, sizeof(*by_rel));
+    struct ip_buf dups = IP_BUF_INIT;
+    size_t k = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(e[i].rel, ".") != 0)
+            by_rel[k++] = &e[i];
+    if (k > 1)
+        qsort(by_rel, k, sizeof(*by_rel), rel_cmp);
+    for (size_t i = 0; i < k;) {
+        size_t j = i + 1;
+        while (j < k && !strcmp(by_rel[i]->rel, by_rel[j]->rel))
+            j++;
+        if (j - i > 1)
+            for (size_t m = i; m < j; m++)
+                ip_buf_printf(&dups, "%s%s", dups.len ? ", " : "", by_rel[m]->full);
+        i = j;
+    }
+    if (dups.len)
+        rc = ip_err_set(err, IP_E_INPUT, "Found duplicate paths: %s", dups.data);
+    ip_buf_release(&dups);
+    free(by_rel);
+    return rc;
 }
 
 int build_collect(const struct ip_build_opts *opts, struct build_imgpkg_dirs *imgpkg,
@@ -167,6 +176,8 @@ int build_collect(const struct ip_build_opts *opts, struct build_imgpkg_dirs *im
 
     if (opts->n_paths == 0)
         return ip_err_set(err, IP_E_USAGE, "Expected at least one input (--file/-f)");
+    /* imgpkg's order: the inputs as given, each directory walked depth-first
+     * in byte order behind an entry "." of its own */
     for (size_t i = 0; i < opts->n_paths && rc == 0; i++) {
         const char *p = opts->paths[i];
         struct stat st;
@@ -180,8 +191,11 @@ int build_collect(const struct ip_build_opts *opts, struct build_imgpkg_dirs *im
         }
         if (S_ISDIR(st.st_mode)) {
             cleanup_free char *base = ip_basename(p);
+            if (excluded(opts, "."))
+                continue;
             if (!strcmp(base, ".imgpkg"))
                 build_imgpkg_dirs_add(imgpkg, p, "");
+            add(&c, ".", p, &st);
             rc = walk_dir(&c, p, "", 0, err);
         } else if (S_ISREG(st.st_mode)) {
             cleanup_free char *base = ip_basename(p);
@@ -191,37 +205,9 @@ int build_collect(const struct ip_build_opts *opts, struct build_imgpkg_dirs *im
             rc = not_regular(p, err);
         }
     }
+    if (rc == 0)
+        rc = refuse_duplicates(c.e, c.n, err);
     if (rc < 0) {
-        ip_build_entries_free(c.e, c.n);
-        return rc;
-    }
-    if (c.n > 1)
-        qsort(c.e, c.n, sizeof(*c.e), entry_cmp);
-    /* merge directories given by several inputs; refuse other duplicates */
-    size_t w = 0;
-    struct ip_buf dups = IP_BUF_INIT;
-    bool prev_dup = false;
-    for (size_t r = 0; r < c.n; r++) {
-        if (w > 0 && !strcmp(c.e[w - 1].rel, c.e[r].rel)) {
-            if (c.e[w - 1].is_dir && c.e[r].is_dir) {
-                free(c.e[r].rel);
-                free(c.e[r].full);
-                continue;
-            }
-            if (!prev_dup)
-                ip_buf_printf(&dups, "%s%s", dups.len ? ", " : "", c.e[r].rel);
-            prev_dup = true;
-            free(c.e[r].rel);
-            free(c.e[r].full);
-            continue;
-        }
-        prev_dup = false;
-        c.e[w++] = c.e[r];
-    }
-    c.n = w;
-    if (dups.len) {
-        rc = ip_err_set(err, IP_E_INPUT, "Found duplicate paths: %s", dups.data);
-        ip_buf_release(&dups);
         ip_build_entries_free(c.e, c.n);
         return rc;
     }

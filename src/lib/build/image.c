@@ -67,9 +67,57 @@ static int label_cmp(const void *a, const void *b)
     return strcmp(((const struct ip_kv *)a)->key, ((const struct ip_kv *)b)->key);
 }
 
+/* imgpkg's config (go-containerregistry's ConfigFile: its field order, zero
+ * times, empty os and architecture) for the Docker form; the OCI form names
+ * linux/amd64, which umoci and oci-image-tool require. */
+#define GO_ZERO_TIME "0001-01-01T00:00:00Z"
+
+static void gen_labels(yajl_gen g, const struct ip_kv *labels, size_t k)
+{
+    ip_json_str(g, "config");
+    yajl_gen_map_open(g);
+    if (k) {
+        ip_json_str(g, "Labels");
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < k; i++)
+            ip_json_kv(g, labels[i].key, labels[i].val);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_map_close(g);
+}
+
+static void gen_rootfs(yajl_gen g, const char *diff_id)
+{
+    ip_json_str(g, "rootfs");
+    yajl_gen_map_open(g);
+    ip_json_kv(g, "type", "layers");
+    ip_json_str(g, "diff_ids");
+    yajl_gen_array_open(g);
+    ip_json_str(g, diff_id);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+}
+
+static void gen_history(yajl_gen g, bool docker)
+{
+    const char *created = docker ? GO_ZERO_TIME : FIXED_CREATED;
+    ip_json_str(g, "history");
+    yajl_gen_array_open(g);
+    yajl_gen_map_open(g);
+    if (!docker)
+        ip_json_kv(g, "created", created);
+    ip_json_kv(g, "author", "imgpkg");
+    if (docker)
+        ip_json_kv(g, "created", created);
+    ip_json_kv(g, "created_by", "imgpkg");
+    yajl_gen_map_close(g);
+    yajl_gen_array_close(g);
+}
+
 static void gen_config(const struct ip_build_opts *o, bool bundle, const char *diff_id,
                        struct ip_buf *out)
 {
+    bool docker = o->docker_media_types;
     size_t n = o->n_labels + 1;
     struct ip_kv *labels = ip_xcalloc(n, sizeof(*labels));
     size_t k = 0;
@@ -83,53 +131,46 @@ static void gen_config(const struct ip_build_opts *o, bool bundle, const char *d
 
     yajl_gen g = ip_json_gen_new();
     yajl_gen_map_open(g);
-    ip_json_kv(g, "architecture", "amd64");
-    ip_json_str(g, "config");
-    yajl_gen_map_open(g);
-    if (k) {
-        ip_json_str(g, "Labels");
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < k; i++)
-            ip_json_kv(g, labels[i].key, labels[i].val);
-        yajl_gen_map_close(g);
-    }
-    yajl_gen_map_close(g);
-    ip_json_kv(g, "created", FIXED_CREATED);
-    ip_json_str(g, "history");
-    yajl_gen_array_open(g);
-    yajl_gen_map_open(g);
-    ip_json_kv(g, "created", FIXED_CREATED);
-    ip_json_kv(g, "author", "imgpkg");
-    ip_json_kv(g, "created_by", "imgpkg");
-    yajl_gen_map_close(g);
-    yajl_gen_array_close(g);
-    ip_json_kv(g, "os", "linux");
-    ip_json_str(g, "rootfs");
-    yajl_gen_map_open(g);
-    ip_json_kv(g, "type", "layers");
-    ip_json_str(g, "diff_ids");
-    yajl_gen_array_open(g);
-    ip_json_str(g, diff_id);
-    yajl_gen_array_close(g);
-    yajl_gen_map_close(g);
+    ip_json_kv(g, "architecture", docker ? "" : "amd64");
+    if (!docker)
+        gen_labels(g, labels, k);
+    ip_json_kv(g, "created", docker ? GO_ZERO_TIME : FIXED_CREATED);
+    gen_history(g, docker);
+    ip_json_kv(g, "os", docker ? "" : "linux");
+    gen_rootfs(g, diff_id);
+    if (docker)
+        gen_labels(g, labels, k);
     yajl_gen_map_close(g);
     ip_json_gen_finish(g, out);
     free(labels);
 }
 
+/* A descriptor in go-containerregistry's field order (mediaType, size,
+ * digest), as imgpkg's manifests have it. */
+static void gen_go_desc(yajl_gen g, const struct ip_desc *d)
+{
+    yajl_gen_map_open(g);
+    ip_json_kv(g, "mediaType", d->media_type);
+    ip_json_str(g, "size");
+    ip_json_int(g, d->size);
+    ip_json_kv(g, "digest", d->digest);
+    yajl_gen_map_close(g);
+}
+
 static void gen_manifest(const struct ip_desc *config, const struct ip_desc *layer, bool docker,
                          struct ip_buf *out)
 {
+    void (*desc)(yajl_gen, const struct ip_desc *) = docker ? gen_go_desc : ip_desc_gen;
     yajl_gen g = ip_json_gen_new();
     yajl_gen_map_open(g);
     ip_json_str(g, "schemaVersion");
     ip_json_int(g, 2);
     ip_json_kv(g, "mediaType", docker ? IP_MT_DOCKER_MANIFEST : IP_MT_OCI_MANIFEST);
     ip_json_str(g, "config");
-    ip_desc_gen(g, config);
+    desc(g, config);
     ip_json_str(g, "layers");
     yajl_gen_array_open(g);
-    ip_desc_gen(g, layer);
+    desc(g, layer);
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
     ip_json_gen_finish(g, out);

@@ -15,6 +15,7 @@
 #define READ_CHUNK (256u << 10)
 
 struct layer_ctx {
+    struct build_tar_fix fix;
     struct ip_sha256 diff;
     struct ip_sha256 comp;
     struct build_gzip *gz;
@@ -33,11 +34,18 @@ static int sink(void *p, const void *data, size_t n, struct ip_err *err)
     return ip_seq_write(&c->out, data, n, err);
 }
 
-static la_ssize_t tar_out(struct archive *a, void *p, const void *data, size_t n)
+/* The tar stream, its headers in Go's form: hashed (diff_id) and compressed. */
+static int tar_fixed(void *p, const void *data, size_t n, struct ip_err *err)
 {
     struct layer_ctx *c = p;
     ip_sha256_update(&c->diff, data, n);
-    if (build_gzip_write(c->gz, data, n, c->err) < 0) {
+    return build_gzip_write(c->gz, data, n, err);
+}
+
+static la_ssize_t tar_out(struct archive *a, void *p, const void *data, size_t n)
+{
+    struct layer_ctx *c = p;
+    if (build_tar_fix_write(&c->fix, data, n, tar_fixed, c, c->err) < 0) {
         c->failed = true;
         archive_set_error(a, EIO, "%s", c->err->msg);
         return -1;
