@@ -61,6 +61,20 @@ fail() {
     exit 1
 }
 
+# skip REASON: ends the test as skipped (exit 77); run.sh counts it apart,
+# never as passed.  Only for a missing optional peer (IMGPKG_PEER).
+skip() {
+    echo "SKIPPED: $*" >&2
+    exit 77
+}
+
+# on_suite_exit COMMAND: COMMAND (one line, eval'd) runs when the suite ends,
+# before the registries are killed: for daemons a test file starts once and
+# shares between its tests.
+on_suite_exit() {
+    echo "$*" >> "$SUITE_TMP/on-exit"
+}
+
 assert_eq() { # expected actual [what]
     [ "$1" = "$2" ] || fail "${3:-value}: expected '$1', got '$2'"
 }

@@ -1,12 +1,21 @@
 #!/bin/bash
 # run.sh IMGPKG_BINARY [FILTER] - runs every test_* function of tests/integration/t-*.sh
 # against the given binary, each in its own temporary directory, and prints
-# "integration: N passed, N failed" last.
+# "integration: N passed, N failed, N skipped" last.  A test that calls `skip`
+# (lib.sh) counts as skipped, never as passed.  TEST_EXCLUDE (a regex) names
+# tests not run at all against this binary (scripts/test.sh runs the interop
+# and engine tests against the release build only); they are listed, not counted.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 IMGPKG=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 FILTER=${2:-${TEST_FILTER:-}}
 export IMGPKG
+# IMGPKG_PEER: the real imgpkg for the interop tests (t-interop.sh); made
+# absolute, since each test runs in its own directory
+if [ -n "${IMGPKG_PEER:-}" ] && [ "${IMGPKG_PEER#/}" = "$IMGPKG_PEER" ]; then
+    IMGPKG_PEER=$(pwd)/$IMGPKG_PEER
+fi
+export IMGPKG_PEER=${IMGPKG_PEER:-}
 SUITE_TMP=$(mktemp -d /tmp/imgpkg-it.XXXXXX)
 export SUITE_TMP
 # tests must not touch the user's registry credentials or skopeo caches
@@ -15,6 +24,10 @@ mkdir -p "$HOME"
 unset DOCKER_CONFIG IMGPKG_REGISTRY_HOSTNAME IMGPKG_REGISTRY_USERNAME IMGPKG_REGISTRY_PASSWORD
 
 cleanup() {
+    # hooks registered with on_suite_exit (daemons that need an orderly stop)
+    if [ -f "$SUITE_TMP/on-exit" ]; then
+        while read -r hook; do eval "$hook" > /dev/null 2>&1; done < "$SUITE_TMP/on-exit"
+    fi
     if [ -f "$SUITE_TMP/pids" ]; then
         while read -r pid; do kill "$pid" 2>/dev/null; done < "$SUITE_TMP/pids"
         wait 2>/dev/null
@@ -32,13 +45,20 @@ done
 
 imgpkg() { "$IMGPKG" "$@"; }
 
-start_registry REG || { echo "integration: 0 passed, 1 failed"; exit 1; }
+start_registry REG || { echo "integration: 0 passed, 1 failed, 0 skipped"; exit 1; }
 
 passed=0
 failed=0
+skipped=0
 failed_names=""
+excluded=""
+suite_start=$(date +%s)
 for t in $(declare -F | awk '{print $3}' | grep '^test_' | sort); do
     if [ -n "$FILTER" ] && ! echo "$t" | grep -Eq "$FILTER"; then
+        continue
+    fi
+    if [ -n "${TEST_EXCLUDE:-}" ] && echo "$t" | grep -Eq "$TEST_EXCLUDE"; then
+        excluded="$excluded $t"
         continue
     fi
     T=$(mktemp -d "$SUITE_TMP/$t.XXXXXX")
@@ -50,6 +70,9 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_' | sort); do
     if [ $rc = 0 ]; then
         passed=$((passed + 1))
         echo "PASS $t (${secs}s)"
+    elif [ $rc = 77 ]; then
+        skipped=$((skipped + 1))
+        echo "SKIP $t: $(sed -n 's/^SKIPPED: //p' "$T.log" | tail -1)"
     else
         failed=$((failed + 1))
         failed_names="$failed_names $t"
@@ -58,6 +81,9 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_' | sort); do
     fi
     rm -rf "$T"
 done
+[ -n "$excluded" ] && echo "not run against this build (TEST_EXCLUDE):$excluded"
 [ -n "$failed_names" ] && echo "failed:$failed_names"
-echo "integration: $passed passed, $failed failed"
+[ "$skipped" != 0 ] && echo "skipped: $skipped tests did not run (see SKIP lines above)"
+echo "integration time: $(( $(date +%s) - suite_start ))s"
+echo "integration: $passed passed, $failed failed, $skipped skipped"
 [ $failed = 0 ]
