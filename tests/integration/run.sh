@@ -24,9 +24,10 @@ mkdir -p "$HOME"
 unset DOCKER_CONFIG IMGPKG_REGISTRY_HOSTNAME IMGPKG_REGISTRY_USERNAME IMGPKG_REGISTRY_PASSWORD
 
 cleanup() {
-    # hooks registered with on_suite_exit (daemons that need an orderly stop)
+    # hooks registered with on_suite_exit (daemons that need an orderly
+    # stop), the last registered first
     if [ -f "$SUITE_TMP/on-exit" ]; then
-        while read -r hook; do eval "$hook" > /dev/null 2>&1; done < "$SUITE_TMP/on-exit"
+        while read -r hook; do eval "$hook" > /dev/null 2>&1; done < <(tac "$SUITE_TMP/on-exit")
     fi
     if [ -f "$SUITE_TMP/pids" ]; then
         while read -r pid; do kill "$pid" 2>/dev/null; done < "$SUITE_TMP/pids"

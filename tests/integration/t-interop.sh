@@ -290,7 +290,7 @@ ip_peer_reads_image() {
 # ip_flags BINARY ARGS...: "-s --long" or "--long" for each flag its help lists
 ip_flags() {
     "$@" --help 2>&1 | sed -n -E 's/^ +(-([a-zA-Z0-9]), )?--([a-z0-9-]+).*/\2 --\3/p' |
-        sed -E 's/^([a-zA-Z0-9]) /-\1 /; s/^ //' | sort -u
+        sed -E 's/^([a-zA-Z0-9]) /-\1 /; s/^ //' | LC_ALL=C sort -u
 }
 
 # ---------- --help ----------
@@ -316,7 +316,7 @@ test_interop_help_flags() {
         while read -r f; do
             missing="$missing
   imgpkg $c: $f"
-        done < <(comm -23 peer.flags ours.flags)
+        done < <(LC_ALL=C comm -23 peer.flags ours.flags)
     done
     [ -z "$missing" ] || fail "flags of imgpkg's missing from our --help:$missing"
 }
