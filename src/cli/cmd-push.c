@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "imgpkg/bundle.h"
 #include "imgpkg/build.h"
 #include "imgpkg/copy.h"
 #include "imgpkg/lock.h"
@@ -41,7 +42,7 @@ static int push_files(struct build_flags *bf, const char *to_oci_tar, const char
     struct ip_copy_item item;
     struct ip_copy_result res;
     char tar_digest[IP_DIGEST_SIZE];
-    cleanup_free char *tmp_dir = NULL, *repo = NULL, *image = NULL;
+    cleanup_free char *tmp_dir = NULL, *repo = NULL, *image = NULL, *digest_tag = NULL;
     int rc;
 
     memset(&br, 0, sizeof(br));
@@ -58,8 +59,13 @@ static int push_files(struct build_flags *bf, const char *to_oci_tar, const char
         goto out;
     if ((rc = ip_store_registry_open(&name.ref, ro, &reg, err)) < 0)
         goto out;
+    /* imgpkg tags what it pushes twice: the tag asked for, and sha256-<hex>.imgpkg */
+    digest_tag = ip_imgpkg_digest_tag(br.manifest_digest);
+    const char *tags[2] = {name.tag, digest_tag};
     memset(&item, 0, sizeof(item));
     item.src_ref = br.manifest_digest;
+    item.tags = tags;
+    item.n_tags = 2;
     item.annotations = name.ann; /* the tag */
     item.n_annotations = 1;
     struct ip_copy_opts co = {.concurrency = concurrency, .retries = ro->retries,

@@ -116,7 +116,8 @@ int publish_layout(struct ip_store *src, const struct publish_opts *po, struct i
     struct ip_copy_result *results = NULL;
     struct ip_kv *ann = NULL;
     const char *target = po->to_repo ? po->to_repo : po->bundle ? po->bundle : po->image;
-    cleanup_free char *name = NULL, *image = NULL;
+    cleanup_free char *name = NULL, *image = NULL, *digest_tag = NULL;
+    const char *one_tags[2];
     int rc;
 
     memset(&ref, 0, sizeof(ref));
@@ -178,6 +179,13 @@ int publish_layout(struct ip_store *src, const struct publish_opts *po, struct i
                             "Use -b instead of -i for bundles)");
             goto out;
         }
+    }
+    if (!po->to_repo) { /* as push -f: the tag and sha256-<hex>.imgpkg */
+        digest_tag = ip_imgpkg_digest_tag(entries[0].digest);
+        one_tags[0] = ref.tag ? ref.tag : "latest";
+        one_tags[1] = digest_tag;
+        items[0].tags = one_tags;
+        items[0].n_tags = 2;
     }
     if ((rc = ip_store_registry_open(&ref, po->registry, &dst, err)) < 0)
         goto out;

@@ -59,6 +59,27 @@ test_registry_push_files_with_tarball_and_lock() {
         "$REG_ADDR/x/files@$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/x/files:v2")"
 }
 
+test_registry_push_tags_sha256_tag() {
+    # as imgpkg: what push puts under REPO:TAG is also tagged sha256-<hex>.imgpkg
+    make_bundle b
+    imgpkg push -b "$REG_ADDR/t/bundle:v1" -f b > /dev/null
+    d=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/t/bundle:v1")
+    tags=$(curl -s "http://$REG_ADDR/v2/t/bundle/tags/list" | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["tags"])))')
+    assert_eq "sha256-${d#sha256:}.imgpkg v1" "$tags" "tags of a pushed bundle"
+    # an image with no tag: latest and the digest tag
+    make_files f
+    imgpkg push -i "$REG_ADDR/t/files" -f f > /dev/null
+    d=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/t/files:latest")
+    tags=$(curl -s "http://$REG_ADDR/v2/t/files/tags/list" | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["tags"])))')
+    assert_eq "latest sha256-${d#sha256:}.imgpkg" "$tags" "tags of a pushed image"
+    # a saved tarball pushed with -b gets both too
+    imgpkg save -b example.com/t/saved:v2 -f b --to-tar s.tar > /dev/null
+    imgpkg push --tar s.tar -b "$REG_ADDR/t/saved:v2" > /dev/null
+    d=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/t/saved:v2")
+    tags=$(curl -s "http://$REG_ADDR/v2/t/saved/tags/list" | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["tags"])))')
+    assert_eq "sha256-${d#sha256:}.imgpkg v2" "$tags" "tags of a pushed tarball"
+}
+
 test_registry_push_large_layer_streamed() {
     # a layer over 8 MiB goes up as one streamed PATCH, then a PUT
     mkdir f
