@@ -107,6 +107,15 @@ ip_same_layer() {
     diff -u "$name.peer.list" "$name.ours.list" > "$name.diff" ||
         fail "layer of push -i $* differs from imgpkg's (- imgpkg, + ours):
 $(cat "$name.diff")"
+    # the same headers and contents in Go's header form: the same bytes
+    assert_eq "$(ip_diff_ids "$REG_ADDR/ip-layer/$name-peer:v1")" "$(ip_diff_ids "$REG_ADDR/ip-layer/$name-ours:v1")" \
+        "diff_ids (uncompressed layer digests) of push -i $*"
+}
+
+# ip_diff_ids HOST/REPO:TAG: the config's rootfs.diff_ids
+ip_diff_ids() {
+    skopeo inspect --tls-verify=false --config "docker://$1" > config.json
+    json config.json '" ".join(d["rootfs"]["diff_ids"])'
 }
 
 # ip_tree DIR: a folder with nested dirs whose names sort around '/' (a, a-b,
@@ -350,6 +359,30 @@ test_interop_layer_several_inputs() {
     ip_same_layer file -f single.yml
     ip_same_layer dirs -f tree -f other
     ip_same_layer mixed -f other -f single.yml -f tree
+    # two inputs that share a path (a directory too): both refuse, same words
+    mkdir -p dup/a
+    echo d > dup/a/d.txt
+    peer push -i "$REG_ADDR/ip-layer/dup-peer:v1" -f tree -f dup > dup-peer.log 2>&1 && fail "imgpkg took duplicate paths"
+    expect_fail "^imgpkg: Error: $(sed -n 's/^imgpkg: Error: //p' dup-peer.log)\$" \
+        imgpkg push -i "$REG_ADDR/ip-layer/dup-ours:v1" -f tree -f dup
+    assert_contains "$(cat dup-peer.log)" "Found duplicate paths: tree/a, dup/a"
+}
+
+# names past ustar's 100 bytes (pax records), past 255, with spaces and
+# non-ASCII letters
+test_interop_layer_names() {
+    ip_need_peer
+    local d60 f90 g120
+    d60=$(printf 'd%.0s' $(seq 60))
+    f90=$(printf 'f%.0s' $(seq 90))
+    g120=$(printf 'g%.0s' $(seq 120))
+    mkdir -p "names/$d60/$d60/$d60/$d60" "names/with space"
+    echo deep > "names/$d60/$d60/$d60/$d60/$f90.txt"
+    echo long > "names/$g120"
+    echo sp > "names/with space/a b.txt"
+    echo u > "names/ünï cødé.txt"
+    echo j > "names/日本.yml"
+    ip_same_layer names -f names
 }
 
 test_interop_layer_exclusion() {
