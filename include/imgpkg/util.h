@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "imgpkg/error.h"
@@ -45,7 +46,10 @@ struct ip_buf {
     size_t cap;
     size_t max; /* 0: no limit */
 };
-#define IP_BUF_INIT {NULL, 0, 0, 0}
+#define IP_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 void ip_buf_init(struct ip_buf *b, size_t max);
 void ip_buf_release(struct ip_buf *b);
@@ -56,7 +60,7 @@ void ip_buf_adds(struct ip_buf *b, const char *s); /* ignores max */
 void ip_buf_printf(struct ip_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *ip_buf_detach(struct ip_buf *b, size_t *len);
 
-/* Reads a whole file of at most max bytes. */
+/* Reads a whole file of at most max bytes (through symlinks). */
 int ip_read_file(const char *path, size_t max, struct ip_buf *out, struct ip_err *err);
 /* write(2) until done, retrying EINTR. */
 int ip_write_all(int fd, const void *p, size_t n, struct ip_err *err);
@@ -72,18 +76,38 @@ struct ip_seq_writer {
 };
 void ip_seq_writer_init(struct ip_seq_writer *w, int fd);
 int ip_seq_write(struct ip_seq_writer *w, const void *p, size_t n, struct ip_err *err);
-/* Writes data to path atomically: temp file in the same directory, fsync, rename. */
+/* Writes data to path atomically: temp file in the same directory, fsync,
+ * rename.  The file gets mode & ~umask. */
 int ip_write_file_atomic(const char *path, const void *data, size_t n, int mode,
                          struct ip_err *err);
-/* Creates a temporary file "<dir>/.<prefix>-XXXXXX" (mode 0644), locked while
- * its descriptor is open; *path_out is owned. */
-int ip_mkstemp_in(const char *dir, const char *prefix, char **path_out, struct ip_err *err);
-/* Creates "<dir>/.<prefix>-XXXXXX" as a directory; returns an fd that holds its
+
+/* Every temporary name the tool makes is "<dir>/.<name>.imgpkg-tmp-XXXXXX":
+ * nothing else carries the marker, so cleaning up never touches a user's file. */
+#define IP_TMP_MARKER ".imgpkg-tmp-"
+#define IP_TMP_RANDOM 6
+/* Creates a temporary file (mode 0666 & ~umask), locked while its descriptor
+ * is open; the lock is held before anyone else can take it for a leftover.
+ * *path_out is owned. */
+int ip_mkstemp_in(const char *dir, const char *name, char **path_out, struct ip_err *err);
+/* The same as a directory (mode 0777 & ~umask); returns an fd that holds its
  * lock (close it when done). */
-int ip_mkdtemp_in(const char *dir, const char *prefix, char **path_out, struct ip_err *err);
-/* Removes the temporary files and directories ".<prefix>-XXXXXX" in dir that
- * no live run holds (what a killed run left).  prefix NULL: any such name. */
-void ip_cleanup_stale_temps(const char *dir, const char *prefix);
+int ip_mkdtemp_in(const char *dir, const char *name, char **path_out, struct ip_err *err);
+/* n is a temporary name made for name (NULL: for any name). */
+bool ip_is_temp_name(const char *n, const char *name);
+/* Removes the temporary files and directories of `name` (NULL: any) in dir
+ * that no live run holds: what a killed run left.  Only entries carrying the
+ * marker, only files and directories (never a symlink), only when their lock
+ * is free. */
+void ip_cleanup_stale_temps(const char *dir, const char *name);
+void ip_cleanup_stale_temps_at(int dfd, const char *name);
+/* Takes the exclusive lock of a directory (waiting for it); returns the fd
+ * that holds it. */
+int ip_lock_dir(const char *path, struct ip_err *err);
+/* The process umask and the modes new files and directories get under it
+ * (0666 and 0777 & ~umask, as imgpkg). */
+mode_t ip_umask(void);
+mode_t ip_file_mode(void);
+mode_t ip_dir_mode(void);
 /* Fault injection for the crash tests: with IMGPKG_TEST_CRASH_AT=N the process
  * kills itself (SIGKILL) at the Nth point where it writes or renames. */
 void ip_crashpoint(void);
@@ -92,10 +116,11 @@ int ip_fsync_dir(const char *dir, struct ip_err *err);
 char *ip_dirname(const char *path);
 char *ip_basename(const char *path);
 char *ip_path_join(const char *a, const char *b);
-/* mkdir -p with mode 0755. */
+/* mkdir -p (mode 0777 & ~umask). */
 int ip_mkdirs(const char *path, struct ip_err *err);
 /* rm -rf of a directory we created ourselves (no symlink following). */
 void ip_remove_tree(const char *path);
+void ip_remove_tree_at(int dfd, const char *name);
 bool ip_is_dir(const char *path);
 /* Timestamp for generated archives: SOURCE_DATE_EPOCH when set and valid, else 0. */
 int64_t ip_source_date_epoch(void);

@@ -4,6 +4,7 @@
  * moved into place only when complete; after a relocation, a bundle's
  * .imgpkg/images.yml is rewritten to where its images are now. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,37 +25,45 @@ struct pull_opts {
     bool recursive, bundle_check, keep_permissions;
 };
 
-/* Extracts m from s into a temporary directory next to `out`, then replaces
- * `out` with it. */
+/* Extracts m from s into a temporary directory next to `out` (locked while
+ * this run lives, removed by a later run if this one is killed), then puts it
+ * in place of `out`: exchanged with an existing directory in one step where
+ * the file system can, the old one then removed. */
 static int extract_to(struct ip_store *s, const struct ip_manifest *m, const char *out,
                       const struct pull_opts *o, struct ip_err *err)
 {
     cleanup_free char *parent = ip_dirname(out);
     cleanup_free char *base = ip_basename(out);
-    cleanup_free char *tmp = ip_xasprintf("%s/.%s-XXXXXX", parent, base);
-    cleanup_free char *old = NULL;
+    cleanup_free char *tmp = NULL, *old = NULL;
+    cleanup_close int lock = -1, old_lock = -1;
     struct ip_extract_opts eo = {.keep_permissions = o->keep_permissions};
     int rc;
 
     if ((rc = ip_mkdirs(parent, err)) < 0)
         return rc;
-    if (!mkdtemp(tmp))
-        return ip_err_sys(err, errno, "creating a directory beside '%s'", out);
-    chmod(tmp, 0755);
+    ip_cleanup_stale_temps(parent, base);
+    if ((lock = ip_mkdtemp_in(parent, base, &tmp, err)) < 0)
+        return ip_err_wrap(err, "pulling into '%s'", out);
     if ((rc = ip_extract_image(s, m, tmp, &eo, err)) < 0) {
         ip_remove_tree(tmp);
         return rc;
     }
     if (ip_is_dir(out)) {
-        old = ip_xasprintf("%s/.%s-old-XXXXXX", parent, base);
-        if (!mkdtemp(old)) {
+        if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) == 0) {
+            ip_remove_tree(tmp); /* the old files, now under the temporary name */
+            return 0;
+        }
+        if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
             rc = ip_err_sys(err, errno, "replacing '%s'", out);
             ip_remove_tree(tmp);
             return rc;
         }
-        rmdir(old);
-        if (rename(out, old) < 0) {
-            rc = ip_err_sys(err, errno, "replacing '%s'", out);
+        /* no exchange here: the old directory is moved aside first */
+        if ((old_lock = ip_mkdtemp_in(parent, base, &old, err)) < 0 || rename(out, old) < 0) {
+            rc = old_lock < 0 ? ip_err_wrap(err, "replacing '%s'", out)
+                              : ip_err_sys(err, errno, "replacing '%s'", out);
+            if (old_lock >= 0)
+                rmdir(old);
             ip_remove_tree(tmp);
             return rc;
         }
@@ -212,7 +221,7 @@ static int do_pull(struct pull_opts *o, struct registry_flags *rf, struct ip_err
     if (!o->tar && !o->layout && !o->bundle && !o->image && !o->lock)
         return ip_err_set(err, IP_E_USAGE, "Expected either image or bundle reference");
 
-    struct ip_graph_opts go = {.kind = o->bundle || o->lock ? IP_ROOT_BUNDLE
+    struct ip_graph_opts go = {.kind = o->bundle || o->lock          ? IP_ROOT_BUNDLE
                                        : o->image && o->bundle_check ? IP_ROOT_IMAGE
                                                                      : IP_ROOT_ANY};
     set = ip_source_set_new(&ro);
@@ -309,8 +318,8 @@ static int do_pull(struct pull_opts *o, struct registry_flags *rf, struct ip_err
             if (!n->is_bundle)
                 continue;
             struct ip_manifest *nm = NULL;
-            cleanup_free char *dir = ip_xasprintf("%s/.imgpkg/bundles/sha256-%s", o->output,
-                                                  ip_digest_hex(n->digest));
+            cleanup_free char *dir =
+                ip_xasprintf("%s/.imgpkg/bundles/sha256-%s", o->output, ip_digest_hex(n->digest));
             if ((rc = ip_store_get_manifest(n->src, n->digest, &nm, err)) < 0)
                 goto out;
             ui_line("Pulling nested bundle '%s@%s'", n->src->location, n->digest);
@@ -341,15 +350,38 @@ int cmd_pull(int argc, char **argv, struct ip_err *err)
     memset(&o, 0, sizeof(o));
     o.bundle_check = true;
     registry_flags_init(&rf);
-    flags[nf++] = (struct flag){"bundle", 'b', FLAG_STRING, &o.bundle, "Set bundle reference (with --tar: the tag to pull)", false};
-    flags[nf++] = (struct flag){"image", 'i', FLAG_STRING, &o.image, "Set image reference (with --tar: the tag to pull)", false};
-    flags[nf++] = (struct flag){"lock", 0, FLAG_STRING, &o.lock, "BundleLock of the bundle to pull", false};
-    flags[nf++] = (struct flag){"tar", 0, FLAG_STRING, &o.tar, "Pull from a tarball (OCI, or imgpkg's own)", false};
-    flags[nf++] = (struct flag){"oci-layout", 0, FLAG_STRING, &o.layout, "Pull from an OCI image layout directory", false};
+    flags[nf++] = (struct flag){
+        "bundle", 'b', FLAG_STRING, &o.bundle, "Set bundle reference (with --tar: the tag to pull)",
+        false};
+    flags[nf++] = (struct flag){
+        "image", 'i', FLAG_STRING, &o.image, "Set image reference (with --tar: the tag to pull)",
+        false};
+    flags[nf++] =
+        (struct flag){"lock", 0, FLAG_STRING, &o.lock, "BundleLock of the bundle to pull", false};
+    flags[nf++] = (struct flag){
+        "tar", 0, FLAG_STRING, &o.tar, "Pull from a tarball (OCI, or imgpkg's own)", false};
+    flags[nf++] = (struct flag){
+        "oci-layout", 0, FLAG_STRING, &o.layout, "Pull from an OCI image layout directory", false};
     flags[nf++] = (struct flag){"output", 'o', FLAG_STRING, &o.output, "Set output path", false};
-    flags[nf++] = (struct flag){"recursive", 'r', FLAG_BOOL, &o.recursive, "Recursively pull all nested bundles into .imgpkg/bundles/", false};
-    flags[nf++] = (struct flag){"image-is-bundle-check", 0, FLAG_BOOL, &o.bundle_check, "Error when image is a bundle (disable to pull a bundle as an image) (default true)", false};
-    flags[nf++] = (struct flag){"preserve-permissions", 0, FLAG_BOOL, &o.keep_permissions, "Keep the permissions of the files as stored", false};
+    flags[nf++] = (struct flag){"recursive",
+                                'r',
+                                FLAG_BOOL,
+                                &o.recursive,
+                                "Recursively pull all nested bundles into .imgpkg/bundles/",
+                                false};
+    flags[nf++] = (struct flag){
+        "image-is-bundle-check",
+        0,
+        FLAG_BOOL,
+        &o.bundle_check,
+        "Error when image is a bundle (disable to pull a bundle as an image) (default true)",
+        false};
+    flags[nf++] = (struct flag){"preserve-permissions",
+                                0,
+                                FLAG_BOOL,
+                                &o.keep_permissions,
+                                "Keep the permissions of the files as stored",
+                                false};
     nf = registry_flags_add(flags, nf, &rf);
     flags[nf] = (struct flag){NULL, 0, 0, NULL, NULL, false};
     rc = cli_parse(&pull_cmd, flags, argc, argv, err);

@@ -200,8 +200,8 @@ static int check_raw(const char *raw, const char *digest, const char *what, cons
     if (!ip_digest_valid(digest))
         return ip_err_set(err, IP_E_FORMAT, "%s: invalid %s digest '%.100s'", where, what, digest);
     if (len > IP_MAX_JSON)
-        return ip_err_set(err, IP_E_TOOBIG, "%s: %s %s: %zu bytes is over the %u byte limit",
-                          where, what, digest, len, IP_MAX_JSON);
+        return ip_err_set(err, IP_E_TOOBIG, "%s: %s %s: %zu bytes is over the %u byte limit", where,
+                          what, digest, len, IP_MAX_JSON);
     ip_sha256_of(raw, len, got);
     if (strcmp(got, digest) != 0)
         return ip_err_set(err, IP_E_DIGEST, "%s: %s %s: its content in manifest.json has digest %s",
@@ -357,7 +357,8 @@ static int entry_annotations(yajl_val d, struct ip_desc *desc, const char *where
         return ip_err_set(err, IP_E_FORMAT, "%s: Labels is not an object", where);
     if (tag && *tag && ip_tag_valid(tag))
         ip_desc_set_annotation(desc, IP_ANN_REF_NAME, tag);
-    if ((!orig || !*orig) && refs && refs->u.array.len > 0 && YAJL_IS_STRING(refs->u.array.values[0]))
+    if ((!orig || !*orig) && refs && refs->u.array.len > 0 &&
+        YAJL_IS_STRING(refs->u.array.values[0]))
         orig = refs->u.array.values[0]->u.string;
     if (orig && *orig)
         ip_desc_set_annotation(desc, IP_ANN_ORIGINAL_REF, orig);
@@ -620,10 +621,10 @@ bool ip_tar_is_imgpkg_legacy(const char *path)
     if (archive_read_open_filename(a, path, 1 << 20) != ARCHIVE_OK)
         goto out;
     while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-        const char *p = archive_entry_pathname(ae);
-        if (!p || archive_entry_filetype(ae) != AE_IFREG)
+        const char *raw = archive_entry_pathname(ae);
+        if (!raw || archive_entry_filetype(ae) != AE_IFREG)
             continue;
-        p = ip_tar_norm_name(p);
+        cleanup_free char *p = ip_tar_norm_name(raw);
         if (!strcmp(p, "oci-layout")) {
             oci_layout = true;
             break;

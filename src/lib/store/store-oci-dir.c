@@ -18,16 +18,19 @@
 
 struct dir_store {
     struct ip_store base;
-    char *dir;      /* where the layout is (or will be) */
-    char *work;     /* where we write: dir itself, or a temporary sibling */
+    char *dir;  /* where the layout is (or will be) */
+    char *work; /* where we write: dir itself, or a temporary sibling */
     bool writable;
-    bool fresh;     /* work is a temporary directory renamed onto dir at commit */
+    bool fresh; /* work is a temporary directory renamed onto dir at commit */
     bool committed;
     int lock_fd; /* holds the lock of a temporary layout directory */
     struct ip_index_doc index;
     struct ip_desc *pending; /* entries declared by begin */
     size_t n_pending;
 };
+
+static bool dir_is_empty(const char *path);
+static int load_layout(struct dir_store *ds, struct ip_err *err);
 
 static char *blob_path(const char *root, const char *digest)
 {
@@ -49,8 +52,7 @@ static int dir_open_blob(struct ip_store *s, const struct ip_desc *d, struct ip_
     p = blob_path(ds->work, d->digest);
     if (ip_reader_file(p, out, err) < 0) {
         if (err->sys_errno == ENOENT)
-            return ip_err_set(err, IP_E_NOTFOUND, "blob %s is missing from %s", d->digest,
-                              ds->dir);
+            return ip_err_set(err, IP_E_NOTFOUND, "blob %s is missing from %s", d->digest, ds->dir);
         return -err->code;
     }
     return 0;
@@ -169,7 +171,6 @@ static int dir_adopt_blob_file(struct ip_store *s, const struct ip_desc *d, cons
     close(fd);
     ip_crashpoint();
     if (rename(path, final) == 0) {
-        chmod(final, 0644);
         ip_crashpoint();
         return 0;
     }
@@ -197,40 +198,114 @@ static int dir_put_manifest(struct ip_store *s, const struct ip_manifest *m, str
     return rc;
 }
 
-static int dir_commit(struct ip_store *s, struct ip_err *err)
+/* Moves the blobs of the temporary layout into the existing one at ds->dir
+ * (same file system; a blob already there has the same bytes). */
+static int move_blobs(struct dir_store *ds, struct ip_err *err)
 {
-    struct dir_store *ds = (struct dir_store *)s;
-    struct ip_buf out = IP_BUF_INIT;
-    cleanup_free char *index_path = ip_path_join(ds->work, "index.json");
-    cleanup_free char *blobs = ip_xasprintf("%s/blobs/sha256", ds->work);
-    int rc;
+    cleanup_free char *from = ip_xasprintf("%s/blobs/sha256", ds->work);
+    cleanup_free char *to = ip_xasprintf("%s/blobs/sha256", ds->dir);
+    DIR *d;
+    struct dirent *de;
+    int rc = 0;
+    if ((rc = ip_mkdirs(to, err)) < 0)
+        return rc;
+    if (!(d = opendir(from)))
+        return ip_err_sys(err, errno, "reading '%s'", from);
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        cleanup_free char *digest = ip_xasprintf("sha256:%s", de->d_name);
+        if (de->d_name[0] == '.' || !ip_digest_valid(digest))
+            continue;
+        cleanup_free char *a = ip_path_join(from, de->d_name);
+        cleanup_free char *b = ip_path_join(to, de->d_name);
+        ip_crashpoint();
+        if (rename(a, b) < 0)
+            rc = ip_err_sys(err, errno, "moving blob sha256:%s into %s", de->d_name, ds->dir);
+    }
+    closedir(d);
+    if (rc == 0)
+        rc = ip_fsync_dir(to, err);
+    return rc;
+}
 
+/* Writes index.json: the one on disk, read again under the layout's lock, with
+ * this run's entries added, so concurrent writers of one layout each keep
+ * their tags. */
+static int merge_index(struct dir_store *ds, const char *root, bool reread, struct ip_err *err)
+{
+    struct ip_buf out = IP_BUF_INIT;
+    cleanup_free char *index_path = ip_path_join(root, "index.json");
+    int rc;
+    if (reread) {
+        char *saved = ds->dir;
+        ip_index_doc_release(&ds->index);
+        memset(&ds->index, 0, sizeof(ds->index));
+        ds->dir = (char *)root;
+        rc = load_layout(ds, err);
+        ds->dir = saved;
+        if (rc < 0)
+            return rc;
+    }
     for (size_t i = 0; i < ds->n_pending; i++)
         ip_index_doc_add(&ds->index, &ds->pending[i]);
     ip_index_doc_gen(&ds->index, &out);
+    rc = ip_write_file_atomic(index_path, out.data, out.len, 0666, err);
+    if (rc == 0)
+        rc = ip_fsync_dir(root, err);
+    ip_buf_release(&out);
+    return rc;
+}
+
+static int dir_commit(struct ip_store *s, struct ip_err *err)
+{
+    struct dir_store *ds = (struct dir_store *)s;
+    cleanup_free char *blobs = ip_xasprintf("%s/blobs/sha256", ds->work);
+    cleanup_close int lock = -1;
+    cleanup_close int parent_lock = -1;
+    int rc;
+
     if ((rc = ip_fsync_dir(blobs, err)) < 0)
-        goto out;
-    if ((rc = ip_write_file_atomic(index_path, out.data, out.len, 0644, err)) < 0)
-        goto out;
-    if ((rc = ip_fsync_dir(ds->work, err)) < 0)
-        goto out;
-    if (ds->fresh) {
+        return rc;
+    if (!ds->fresh) {
+        if ((lock = ip_lock_dir(ds->dir, err)) < 0)
+            return lock;
+        if ((rc = merge_index(ds, ds->dir, true, err)) < 0)
+            return rc;
+        ds->committed = true;
+        return 0;
+    }
+    /* A new layout: renamed into place, unless another run made it meanwhile
+     * (both are decided under the lock of the parent directory). */
+    cleanup_free char *parent = ip_dirname(ds->dir);
+    if ((parent_lock = ip_lock_dir(parent, err)) < 0)
+        return parent_lock;
+    struct stat st;
+    if (stat(ds->dir, &st) < 0 || (S_ISDIR(st.st_mode) && dir_is_empty(ds->dir))) {
+        if ((rc = merge_index(ds, ds->work, false, err)) < 0)
+            return rc;
         ip_crashpoint();
-        if (chmod(ds->work, 0755) < 0 || rename(ds->work, ds->dir) < 0) {
-            rc = ip_err_sys(err, errno, "moving the new layout into place at '%s'", ds->dir);
-            goto out;
-        }
-        cleanup_free char *parent = ip_dirname(ds->dir);
+        if (rename(ds->work, ds->dir) < 0)
+            return ip_err_sys(err, errno, "moving the new layout into place at '%s'", ds->dir);
         ip_fsync_dir(parent, err);
         free(ds->work);
         ds->work = ip_xstrdup(ds->dir);
-        ds->fresh = false;
+    } else {
+        if (!S_ISDIR(st.st_mode))
+            return ip_err_set(err, IP_E_EXISTS, "'%s' exists and is not a directory", ds->dir);
+        if ((lock = ip_lock_dir(ds->dir, err)) < 0)
+            return lock;
+        if ((rc = move_blobs(ds, err)) < 0 || (rc = merge_index(ds, ds->dir, true, err)) < 0)
+            return rc;
+        ip_remove_tree(ds->work);
+        free(ds->work);
+        ds->work = ip_xstrdup(ds->dir);
     }
+    ds->fresh = false;
     ds->committed = true;
-    rc = 0;
-out:
-    ip_buf_release(&out);
-    return rc;
+    if (ds->lock_fd >= 0) {
+        close(ds->lock_fd);
+        ds->lock_fd = -1;
+    }
+    return 0;
 }
 
 static void dir_free(struct ip_store *s)
@@ -289,8 +364,8 @@ static int load_layout(struct dir_store *ds, struct ip_err *err)
     if (rc < 0) {
         ip_buf_release(&b);
         if (err->sys_errno == ENOENT)
-            return ip_err_set(err, IP_E_FORMAT, "'%s' is not an OCI image layout: no oci-layout file",
-                              ds->dir);
+            return ip_err_set(err, IP_E_FORMAT,
+                              "'%s' is not an OCI image layout: no oci-layout file", ds->dir);
         return rc;
     }
     rc = ip_layout_check_oci_layout(b.data ? b.data : "", b.len, ds->dir, err);
@@ -303,6 +378,24 @@ static int load_layout(struct dir_store *ds, struct ip_err *err)
     if (rc < 0)
         return ip_err_wrap(err, "'%s' is not a valid OCI image layout", ds->dir);
     return 0;
+}
+
+/* What a killed run left in a layout: temporary blobs and index files.  The
+ * blob directories are opened without following symlinks: a layout whose
+ * blobs/sha256 points elsewhere is not cleaned there. */
+static void cleanup_stale_in_layout(const char *dir)
+{
+    cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_close int bfd = -1, sfd = -1;
+    if (dfd < 0)
+        return;
+    ip_cleanup_stale_temps_at(dfd, "index.json");
+    ip_cleanup_stale_temps_at(dfd, "oci-layout");
+    bfd = openat(dfd, "blobs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (bfd >= 0)
+        sfd = openat(bfd, "sha256", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sfd >= 0)
+        ip_cleanup_stale_temps_at(sfd, NULL);
 }
 
 int ip_store_oci_dir_open(const char *dir_arg, bool writable, struct ip_store **out,
@@ -353,7 +446,7 @@ int ip_store_oci_dir_open(const char *dir_arg, bool writable, struct ip_store **
         if ((rc = ip_mkdirs(blobs, err)) < 0)
             goto fail;
         if ((rc = ip_write_file_atomic(lp, IP_OCI_LAYOUT_CONTENT, strlen(IP_OCI_LAYOUT_CONTENT),
-                                       0644, err)) < 0)
+                                       0666, err)) < 0)
             goto fail;
         *out = &ds->base;
         return 0;
@@ -363,12 +456,15 @@ int ip_store_oci_dir_open(const char *dir_arg, bool writable, struct ip_store **
         goto fail;
     if (writable) {
         cleanup_free char *blobs = ip_xasprintf("%s/blobs/sha256", dir);
-        /* what a killed run left behind: temporary blobs and index files */
-        ip_cleanup_stale_temps(blobs, NULL);
-        ip_cleanup_stale_temps(dir, "index.json");
-        ip_cleanup_stale_temps(dir, "oci-layout");
         if ((rc = ip_mkdirs(blobs, err)) < 0)
             goto fail;
+        cleanup_stale_in_layout(dir);
+        {
+            /* and the temporary layout a killed run was building beside it */
+            cleanup_free char *parent = ip_dirname(dir);
+            cleanup_free char *base = ip_basename(dir);
+            ip_cleanup_stale_temps(parent, base);
+        }
         if (access(blobs, W_OK) < 0 || access(dir, W_OK) < 0) {
             rc = ip_err_sys(err, errno, "layout '%s' is not writable", dir);
             goto fail;
@@ -390,13 +486,13 @@ int ip_store_oci_dir_open_in_place(const char *dir, struct ip_store **out, struc
     if ((rc = ip_mkdirs(blobs, err)) < 0)
         return rc;
     if (access(lp, F_OK) < 0 &&
-        (rc = ip_write_file_atomic(lp, IP_OCI_LAYOUT_CONTENT, strlen(IP_OCI_LAYOUT_CONTENT), 0644,
+        (rc = ip_write_file_atomic(lp, IP_OCI_LAYOUT_CONTENT, strlen(IP_OCI_LAYOUT_CONTENT), 0666,
                                    err)) < 0)
         return rc;
     if (access(ip, F_OK) < 0) {
         static const char empty[] =
             "{\"schemaVersion\":2,\"mediaType\":\"" IP_MT_OCI_INDEX "\",\"manifests\":[]}";
-        if ((rc = ip_write_file_atomic(ip, empty, strlen(empty), 0644, err)) < 0)
+        if ((rc = ip_write_file_atomic(ip, empty, strlen(empty), 0666, err)) < 0)
             return rc;
     }
     /* an existing (possibly partial) layout: opened for writing in place */

@@ -37,12 +37,13 @@ struct tar_store {
     size_t n_written, cap_written;
     bool begun;
     bool failed;
+    bool aborted; /* nothing more reaches the file (libarchive would pad an unfinished entry) */
 };
 
 /* ---------- reading ---------- */
 
-static int read_member_bytes(struct tar_store *ts, const char *name, size_t max,
-                             struct ip_buf *out, struct ip_err *err)
+static int read_member_bytes(struct tar_store *ts, const char *name, size_t max, struct ip_buf *out,
+                             struct ip_err *err)
 {
     const struct ip_tar_member *m = ip_tar_index_find(&ts->tar, name);
     if (!m)
@@ -114,7 +115,11 @@ static int tar_get_manifest(struct ip_store *s, const char *ref, struct ip_manif
 
 static int aw_fail(struct tar_store *ts, struct ip_err *err, const char *what)
 {
+    int e = archive_errno(ts->aw);
     ts->failed = true;
+    ts->aborted = true;
+    if (e > 0 && e != ECANCELED)
+        return ip_err_sys(err, e, "writing '%s' (%s)", ts->path, what);
     return ip_err_set(err, IP_E_IO, "writing '%s': %s: %s", ts->path, what,
                       archive_error_string(ts->aw) ? archive_error_string(ts->aw) : "error");
 }
@@ -244,7 +249,9 @@ static int tar_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_r
             return aw_fail(ts, err, name);
     }
     if (k < 0) {
+        /* the entry cannot be completed: the tarball is given up at once */
         ts->failed = true;
+        ts->aborted = true;
         return (int)k;
     }
     mark_written(ts, d->digest);
@@ -292,8 +299,12 @@ static int tar_commit(struct ip_store *s, struct ip_err *err)
 static void tar_free(struct ip_store *s)
 {
     struct tar_store *ts = (struct tar_store *)s;
-    if (ts->aw)
+    if (ts->aw) {
+        /* not committed: freeing the writer would finish the open entry with
+         * zeros up to its declared size; nothing more is written */
+        ts->aborted = true;
         archive_write_free(ts->aw);
+    }
     if (ts->fd >= 0)
         close(ts->fd);
     if (ts->tmp_path) {
@@ -333,8 +344,13 @@ static la_ssize_t tar_out_cb(struct archive *a, void *ud, const void *p, size_t 
 {
     struct tar_store *ts = ud;
     struct ip_err e;
+    if (ts->aborted) {
+        archive_set_error(a, ECANCELED, "the tarball was given up");
+        return -1;
+    }
     if (ip_seq_write(&ts->out, p, n, &e) < 0) {
-        archive_set_error(a, e.sys_errno ? e.sys_errno : EIO, "%s", e.msg);
+        archive_set_error(a, e.sys_errno ? e.sys_errno : EIO, "%s",
+                          e.sys_errno ? strerror(e.sys_errno) : e.msg);
         return -1;
     }
     return (la_ssize_t)n;
@@ -395,7 +411,7 @@ int ip_store_oci_tar_create(const char *path, struct ip_store **out, struct ip_e
     cleanup_free char *dir = ip_dirname(path);
     cleanup_free char *base = ip_basename(path);
 
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    if ((stat(path, &st) == 0 && S_ISDIR(st.st_mode)) || (*path && path[strlen(path) - 1] == '/'))
         return ip_err_set(err, IP_E_EXISTS, "'%s' is a directory, expected a tarball path", path);
     ts = tar_new(path, &tar_write_ops);
     ip_cleanup_stale_temps(dir, base);

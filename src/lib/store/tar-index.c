@@ -12,13 +12,24 @@
 
 #define MAX_TAR_ENTRIES 1000000
 
-const char *ip_tar_norm_name(const char *n)
+static void buf_add_n(struct ip_buf *b, const char *p, size_t n);
+
+char *ip_tar_norm_name(const char *n)
 {
-    while (n[0] == '.' && n[1] == '/')
-        n += 2;
-    while (n[0] == '/')
-        n++;
-    return n;
+    /* "a//b", "./a/./b", "/a/b/" are all "a/b": the name a tar reader extracts to */
+    struct ip_buf b = IP_BUF_INIT;
+    for (const char *p = n; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len && !(len == 1 && p[0] == '.')) {
+            if (b.len)
+                ip_buf_adds(&b, "/");
+            buf_add_n(&b, p, len);
+        }
+        p += len;
+        while (*p == '/')
+            p++;
+    }
+    return b.data ? ip_buf_detach(&b, NULL) : ip_xstrdup("");
 }
 
 /* FNV-1a: names are looked up once per blob, and a tar may have many members. */
@@ -30,7 +41,13 @@ static size_t name_hash(const char *s)
     return (size_t)h;
 }
 
-const struct ip_tar_member *ip_tar_index_find(const struct ip_tar_index *ti, const char *name)
+static void buf_add_n(struct ip_buf *b, const char *p, size_t n)
+{
+    struct ip_err e;
+    ip_buf_add(b, p, n, &e); /* no maximum: cannot fail */
+}
+
+static const struct ip_tar_member *find_any(const struct ip_tar_index *ti, const char *name)
 {
     if (!ti->n_slots)
         return NULL;
@@ -39,6 +56,12 @@ const struct ip_tar_member *ip_tar_index_find(const struct ip_tar_index *ti, con
         if (!strcmp(ti->members[ti->slots[i] - 1].name, name))
             return &ti->members[ti->slots[i] - 1];
     return NULL;
+}
+
+const struct ip_tar_member *ip_tar_index_find(const struct ip_tar_index *ti, const char *name)
+{
+    const struct ip_tar_member *m = find_any(ti, name);
+    return m && m->regular ? m : NULL;
 }
 
 static void slot_put(size_t *slots, size_t n_slots, const char *name, size_t idx)
@@ -163,16 +186,18 @@ int ip_tar_index_scan(struct ip_tar_index *ti, const char *path, struct ip_err *
         goto out;
     }
     while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-        const char *name =
+        cleanup_free char *name =
             ip_tar_norm_name(archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "");
         if (climbs_out(name)) {
-            rc = ip_err_set(err, IP_E_FORMAT, "'%s': entry '%.300s' has a '..' component",
-                            ti->path, name);
+            rc = ip_err_set(err, IP_E_FORMAT, "'%s': entry '%.300s' has a '..' component", ti->path,
+                            name);
             goto out;
         }
-        if (archive_entry_filetype(ae) != AE_IFREG)
+        if (archive_entry_filetype(ae) == AE_IFDIR)
             continue;
-        if (ip_tar_index_find(ti, name)) {
+        /* a second entry of one name (after normalisation), whatever its type:
+         * tar -x keeps the last, this reader would take the first */
+        if (find_any(ti, name)) {
             rc = ip_err_set(err, IP_E_FORMAT, "'%s': duplicate entry '%.300s'", ti->path, name);
             goto out;
         }
@@ -184,6 +209,7 @@ int ip_tar_index_scan(struct ip_tar_index *ti, const char *path, struct ip_err *
         IP_GROW(ti->members, ti->cap_members, ti->n_members + 1);
         struct ip_tar_member *m = &ti->members[ti->n_members++];
         m->name = ip_xstrdup(name);
+        m->regular = archive_entry_filetype(ae) == AE_IFREG;
         m->header_pos = archive_read_header_position(a);
         m->size = archive_entry_size(ae);
         index_last(ti);
@@ -219,8 +245,8 @@ bool ip_tar_has_member(const char *path, const char *name)
     if (archive_read_open_filename(a, path, 1 << 20) == ARCHIVE_OK) {
         while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
             const char *p = archive_entry_pathname(ae);
-            if (archive_entry_filetype(ae) == AE_IFREG && p &&
-                !strcmp(ip_tar_norm_name(p), name)) {
+            cleanup_free char *norm = p ? ip_tar_norm_name(p) : NULL;
+            if (archive_entry_filetype(ae) == AE_IFREG && norm && !strcmp(norm, name)) {
                 found = true;
                 break;
             }

@@ -11,7 +11,8 @@
 #include "imgpkg/io.h"
 
 struct ip_tar_member {
-    char *name; /* without leading "./" or "/" */
+    char *name;   /* normalised (ip_tar_norm_name) */
+    bool regular; /* other entries are recorded only to refuse duplicates */
     int64_t header_pos;
     int64_t size;
 };
@@ -24,9 +25,11 @@ struct ip_tar_index {
     size_t n_slots;
 };
 
-/* Member names as they are looked up: leading "./" and "/" dropped. */
-const char *ip_tar_norm_name(const char *name);
-/* Records every regular file of the tar at path (refusing duplicates). */
+/* Member names as they are looked up (a fresh string): empty and "."
+ * components dropped, so "./a//./b/" is "a/b". */
+char *ip_tar_norm_name(const char *name);
+/* Records every regular file of the tar at path, refusing two entries (other
+ * than directories) of one normalised name. */
 int ip_tar_index_scan(struct ip_tar_index *ti, const char *path, struct ip_err *err);
 void ip_tar_index_release(struct ip_tar_index *ti);
 const struct ip_tar_member *ip_tar_index_find(const struct ip_tar_index *ti, const char *name);

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <ctype.h>
 #include <signal.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "imgpkg/util.h"
 #include "util/banned.h"
@@ -168,7 +170,10 @@ char *ip_buf_detach(struct ip_buf *b, size_t *len)
 
 int ip_read_file(const char *path, size_t max, struct ip_buf *out, struct ip_err *err)
 {
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* symlinks followed: inputs are often links (Kubernetes mounts secrets and
+     * config maps so, /etc/ssl/certs is made of them); reading never changes
+     * what a link points to */
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
     char chunk[65536];
     ssize_t n;
     if (fd < 0)
@@ -230,12 +235,17 @@ int ip_seq_write(struct ip_seq_writer *w, const void *p, size_t n, struct ip_err
 
 char *ip_dirname(const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    if (!slash)
+    size_t len = strlen(path);
+    /* "a/b/" is "b" in "a", as dirname(1) has it */
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    while (len > 0 && path[len - 1] != '/')
+        len--;
+    if (len == 0)
         return ip_xstrdup(".");
-    if (slash == path)
-        return ip_xstrdup("/");
-    return ip_xstrndup(path, (size_t)(slash - path));
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    return ip_xstrndup(path, len);
 }
 
 char *ip_basename(const char *path)
@@ -257,92 +267,203 @@ char *ip_path_join(const char *a, const char *b)
     return ip_xasprintf("%s/%s", a, b);
 }
 
-int ip_mkstemp_in(const char *dir, const char *prefix, char **path_out, struct ip_err *err)
+/* The umask, read once before any thread runs (umask(2) can only be read by
+ * setting it). */
+static mode_t g_umask = 022;
+
+__attribute__((constructor)) static void read_umask(void)
 {
-    char *tmpl = ip_xasprintf("%s/.%s-XXXXXX", dir, prefix);
-    int fd = mkostemp(tmpl, O_CLOEXEC);
-    /* held while the file is ours: a later run removes only unlocked leftovers */
-    if (fd >= 0)
-        flock(fd, LOCK_EX | LOCK_NB);
-    if (fd < 0) {
-        int e = errno;
-        ip_err_sys(err, e, "creating a temporary file in '%s'", dir);
-        free(tmpl);
-        return -IP_E_IO;
-    }
-    if (fchmod(fd, 0644) < 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmpl);
-        free(tmpl);
-        return ip_err_sys(err, e, "creating a temporary file in '%s'", dir);
-    }
-    *path_out = tmpl;
-    return fd;
+    g_umask = umask(022);
+    umask(g_umask);
 }
 
-int ip_mkdtemp_in(const char *dir, const char *prefix, char **path_out, struct ip_err *err)
+mode_t ip_umask(void)
 {
-    char *tmpl = ip_xasprintf("%s/.%s-XXXXXX", dir, prefix);
-    int fd;
-    if (!mkdtemp(tmpl)) {
-        int e = errno;
-        free(tmpl);
-        return ip_err_sys(err, e, "creating a temporary directory in '%s'", dir);
-    }
-    fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        rmdir(tmpl);
-        free(tmpl);
-        return ip_err_sys(err, e, "creating a temporary directory in '%s'", dir);
-    }
-    flock(fd, LOCK_EX | LOCK_NB);
-    *path_out = tmpl;
-    return fd;
+    return g_umask;
 }
 
-static bool temp_suffix(const char *s)
+mode_t ip_file_mode(void)
 {
-    if (strlen(s) != 7 || s[0] != '-')
+    return 0666 & ~g_umask;
+}
+
+mode_t ip_dir_mode(void)
+{
+    return 0777 & ~g_umask;
+}
+
+static void random_suffix(char *p)
+{
+    static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned char r[IP_TMP_RANDOM];
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)p;
+        for (size_t i = 0; i < sizeof(r); i++, x = x * 6364136223846793005u + 1442695040888963407u)
+            r[i] = (unsigned char)(x >> 56);
+    }
+    for (size_t i = 0; i < sizeof(r); i++)
+        p[i] = chars[r[i] % (sizeof(chars) - 1)];
+}
+
+static int flock_wait(int fd)
+{
+    while (flock(fd, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return -1;
+    return 0;
+}
+
+/* The entry dfd/name is the object fd is open on (not removed or replaced). */
+static bool still_there(int dfd, const char *name, int fd)
+{
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Creates "<dir>/.<name>.imgpkg-tmp-XXXXXX" (a file, or a directory) with
+ * O_EXCL and locks it.  A cleaner of another run may take the lock between the
+ * two (the entry is visible, unlocked, for an instant) and remove the entry:
+ * the lock is therefore taken waiting, and the entry checked to be still there
+ * once it is held; if it is gone, another name is tried. */
+static int make_temp(const char *dir, const char *name, bool is_dir, char **path_out,
+                     struct ip_err *err)
+{
+    cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const char *what = is_dir ? "directory" : "file";
+    if (dfd < 0)
+        return ip_err_sys(err, errno, "creating a temporary %s in '%s'", what, dir);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        char *leaf = ip_xasprintf(".%s" IP_TMP_MARKER "%0*d", name, IP_TMP_RANDOM, 0);
+        char *sfx = leaf + strlen(leaf) - IP_TMP_RANDOM;
+        int fd;
+        random_suffix(sfx);
+        if (is_dir) {
+            if (mkdirat(dfd, leaf, 0700) < 0) {
+                fd = -1;
+            } else {
+                fd = openat(dfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0) {
+                    free(leaf);
+                    continue; /* taken away at once: another name */
+                }
+            }
+        } else {
+            fd = openat(dfd, leaf, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        }
+        if (fd < 0) {
+            int e = errno;
+            free(leaf);
+            if (e == EEXIST)
+                continue;
+            return ip_err_sys(err, e, "creating a temporary %s in '%s'", what, dir);
+        }
+        if (flock_wait(fd) < 0 || !still_there(dfd, leaf, fd)) {
+            close(fd);
+            free(leaf);
+            continue;
+        }
+        if (fchmod(fd, is_dir ? ip_dir_mode() : ip_file_mode()) < 0) {
+            int e = errno;
+            if (is_dir)
+                unlinkat(dfd, leaf, AT_REMOVEDIR);
+            else
+                unlinkat(dfd, leaf, 0);
+            close(fd);
+            free(leaf);
+            return ip_err_sys(err, e, "creating a temporary %s in '%s'", what, dir);
+        }
+        *path_out = ip_path_join(dir, leaf);
+        free(leaf);
+        return fd;
+    }
+    return ip_err_set(err, IP_E_IO, "creating a temporary %s in '%s': no free name", what, dir);
+}
+
+int ip_mkstemp_in(const char *dir, const char *name, char **path_out, struct ip_err *err)
+{
+    return make_temp(dir, name, false, path_out, err);
+}
+
+int ip_mkdtemp_in(const char *dir, const char *name, char **path_out, struct ip_err *err)
+{
+    return make_temp(dir, name, true, path_out, err);
+}
+
+bool ip_is_temp_name(const char *n, const char *name)
+{
+    size_t len = strlen(n), mlen = strlen(IP_TMP_MARKER);
+    if (n[0] != '.' || len < 1 + mlen + IP_TMP_RANDOM)
         return false;
-    for (int i = 1; i < 7; i++)
-        if (!isalnum((unsigned char)s[i]))
+    const char *m = n + len - IP_TMP_RANDOM - mlen;
+    if (strncmp(m, IP_TMP_MARKER, mlen) != 0)
+        return false;
+    for (const char *c = m + mlen; *c; c++)
+        if (!isalnum((unsigned char)*c))
             return false;
-    return true;
+    if (name)
+        return (size_t)(m - n) == 1 + strlen(name) && !strncmp(n + 1, name, strlen(name));
+    return m > n + 1;
 }
 
-void ip_cleanup_stale_temps(const char *dir, const char *prefix)
+void ip_cleanup_stale_temps_at(int dfd, const char *name)
 {
-    DIR *d = opendir(dir);
+    int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
     struct dirent *de;
-    size_t plen = prefix ? strlen(prefix) : 0;
-    if (!d)
+    if (!d) {
+        if (dup_fd >= 0)
+            close(dup_fd);
         return;
+    }
     while ((de = readdir(d)) != NULL) {
         const char *n = de->d_name;
-        if (n[0] != '.' || !strcmp(n, ".") || !strcmp(n, ".."))
+        if (!ip_is_temp_name(n, name))
             continue;
-        size_t len = strlen(n);
-        if (len < 9 || !temp_suffix(n + len - 7))
-            continue;
-        if (prefix && (len != 1 + plen + 7 || strncmp(n + 1, prefix, plen) != 0))
-            continue;
-        int fd = openat(dirfd(d), n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        /* never through a symlink: what is not a file or directory we made is left */
+        int fd = openat(dirfd(d), n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        struct stat st;
         if (fd < 0)
             continue;
-        /* a live run holds its lock: only what a killed run left is taken */
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-            cleanup_free char *path = ip_path_join(dir, n);
-            struct stat st;
-            if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-                ip_remove_tree(path);
+        /* a live run holds its lock: only what a killed run left is taken, and
+         * only if the name still is the entry that was locked */
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
+            (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) && still_there(dirfd(d), n, fd)) {
+            if (S_ISDIR(st.st_mode))
+                ip_remove_tree_at(dirfd(d), n);
             else
-                unlink(path);
+                unlinkat(dirfd(d), n, 0);
         }
         close(fd);
     }
     closedir(d);
+}
+
+void ip_cleanup_stale_temps(const char *dir, const char *name)
+{
+    cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0)
+        ip_cleanup_stale_temps_at(dfd, name);
+}
+
+int ip_lock_dir(const char *path, struct ip_err *err)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            return ip_err_sys(err, errno, "locking '%s'", path);
+        if (flock_wait(fd) < 0) {
+            int e = errno;
+            close(fd);
+            return ip_err_sys(err, e, "locking '%s'", path);
+        }
+        if (still_there(AT_FDCWD, path, fd))
+            return fd;
+        close(fd); /* replaced while we waited: lock what is there now */
+    }
+    return ip_err_set(err, IP_E_IO, "locking '%s': it keeps being replaced", path);
 }
 
 static long crash_at = -1;
@@ -366,25 +487,27 @@ int ip_fsync_dir(const char *dir, struct ip_err *err)
     return 0;
 }
 
-int ip_write_file_atomic(const char *path, const void *data, size_t n, int mode,
-                         struct ip_err *err)
+int ip_write_file_atomic(const char *path, const void *data, size_t n, int mode, struct ip_err *err)
 {
     cleanup_free char *dir = ip_dirname(path);
     cleanup_free char *base = ip_basename(path);
     cleanup_free char *tmp = NULL;
     int fd = ip_mkstemp_in(dir, base, &tmp, err);
     if (fd < 0)
-        return fd;
-    if (ip_write_all(fd, data, n, err) < 0 || fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0) {
-        if (err->code == IP_OK || err->sys_errno == 0)
-            ip_err_sys(err, errno, "writing '%s'", path);
+        return ip_err_wrap(err, "writing '%s'", path);
+    int e = 0;
+    if (ip_write_all(fd, data, n, err) < 0)
+        e = err->sys_errno;
+    else if (fchmod(fd, (mode_t)mode & ~ip_umask()) < 0 || fsync(fd) < 0)
+        e = errno;
+    if (e) {
         close(fd);
         unlink(tmp);
-        return -IP_E_IO;
+        return ip_err_sys(err, e, "writing '%s'", path);
     }
     ip_crashpoint();
     if (rename(tmp, path) < 0) {
-        int e = errno;
+        e = errno;
         close(fd);
         unlink(tmp);
         return ip_err_sys(err, e, "writing '%s'", path);
@@ -401,16 +524,16 @@ int ip_mkdirs(const char *path, struct ip_err *err)
         if (*s != '/')
             continue;
         *s = '\0';
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+        if (mkdir(p, 0777) < 0 && errno != EEXIST)
             return ip_err_sys(err, errno, "creating directory '%s'", p);
         *s = '/';
     }
-    if (mkdir(p, 0755) < 0 && errno != EEXIST)
+    if (mkdir(p, 0777) < 0 && errno != EEXIST)
         return ip_err_sys(err, errno, "creating directory '%s'", p);
     return 0;
 }
 
-static void remove_tree_at(int dfd, const char *name)
+void ip_remove_tree_at(int dfd, const char *name)
 {
     int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd >= 0) {
@@ -420,7 +543,7 @@ static void remove_tree_at(int dfd, const char *name)
             while ((de = readdir(d)) != NULL) {
                 if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
                     continue;
-                remove_tree_at(dirfd(d), de->d_name);
+                ip_remove_tree_at(dirfd(d), de->d_name);
             }
             closedir(d);
         } else {
@@ -434,7 +557,7 @@ static void remove_tree_at(int dfd, const char *name)
 
 void ip_remove_tree(const char *path)
 {
-    remove_tree_at(AT_FDCWD, path);
+    ip_remove_tree_at(AT_FDCWD, path);
 }
 
 bool ip_is_dir(const char *path)

@@ -1,0 +1,385 @@
+# t-reliability.sh - nothing lost under concurrency, cleanup, hostile servers
+# and full disks: the temporary names only the tool uses and only their
+# leftovers removed, concurrent writers of one layout or tarball, tar entries
+# that cannot be completed, the umask, trailing slashes, symlinked inputs,
+# duplicate tar members after normalisation, write errors on a full file
+# system.
+
+# ---------- helpers (names start with rl_; every t-*.sh shares one shell) ----------
+
+# rl_folder DIR TEXT: a folder with one file holding TEXT.
+rl_folder() {
+    mkdir -p "$1"
+    echo "$2" > "$1/f.txt"
+}
+
+# rl_no_temps DIR...: no temporary name of the tool is left under DIR.
+rl_no_temps() {
+    local left
+    left=$(find "$@" -name '*.imgpkg-tmp-*' 2>/dev/null || true)
+    [ -z "$left" ] || fail "temporary files left: $left"
+}
+
+# rl_tags LAYOUT: the tags of a layout, sorted, one a line.
+rl_tags() {
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1] + "/index.json"))
+for m in d["manifests"]:
+    t = m.get("annotations", {}).get("org.opencontainers.image.ref.name")
+    if t:
+        print(t)' "$1" | LC_ALL=C sort
+}
+
+# rl_valid_layout DIR: our verify and umoci accept the layout.
+rl_valid_layout() {
+    imgpkg verify --oci-layout "$1" > /dev/null || fail "verify refused $1"
+    umoci ls --layout "$1" > /dev/null 2>&1 || fail "umoci refused $1: $(umoci ls --layout "$1" 2>&1 | tail -3)"
+}
+
+# ---------- temporary names and their cleanup ----------
+
+test_rel_cleanup_spares_user_files() {
+    rl_folder in a
+    imgpkg save -i img:a -f in --to-oci-layout layout > /dev/null
+    imgpkg save -i img:a -f in --to-tar bundle.tar > /dev/null
+    # names like the temporary ones the tool used to make, but the user's
+    mkdir .layout-backup && echo keep > .layout-backup/x
+    echo keep > .bundle.tar-backup
+    echo keep > .bundle.tar-abc123
+    echo keep > layout/blobs/sha256/.notes-abcdef
+    # a symlink carrying the marker, to a directory of the user's
+    mkdir mine && echo keep > mine/x
+    ln -s mine .layout.imgpkg-tmp-qqqqqq
+    ln -s mine .bundle.tar.imgpkg-tmp-qqqqqq
+    # leftovers of killed runs (marked, unlocked): removed
+    mkdir .layout.imgpkg-tmp-zzzzzz && echo x > .layout.imgpkg-tmp-zzzzzz/x
+    echo x > .bundle.tar.imgpkg-tmp-zzzzzz
+    echo x > layout/blobs/sha256/.0000.imgpkg-tmp-zzzzzz
+    echo x > layout/.index.json.imgpkg-tmp-zzzzzz
+    imgpkg save -i img:b -f in --to-oci-layout layout > /dev/null
+    imgpkg save -i img:b -f in --to-tar bundle.tar > /dev/null
+    for f in .layout-backup/x .bundle.tar-backup .bundle.tar-abc123 layout/blobs/sha256/.notes-abcdef mine/x; do
+        [ -f "$f" ] || fail "the user's '$f' was removed"
+    done
+    [ -L .layout.imgpkg-tmp-qqqqqq ] && [ -L .bundle.tar.imgpkg-tmp-qqqqqq ] || fail "a symlink was removed"
+    for f in .layout.imgpkg-tmp-zzzzzz .bundle.tar.imgpkg-tmp-zzzzzz layout/blobs/sha256/.0000.imgpkg-tmp-zzzzzz layout/.index.json.imgpkg-tmp-zzzzzz; do
+        assert_file_absent "$f"
+    done
+    # blobs/sha256 a symlink to elsewhere: the tool does not clean there
+    mkdir elsewhere
+    cp -a layout/blobs/sha256/. elsewhere/
+    echo keep > elsewhere/.x.imgpkg-tmp-abcdef
+    rm -rf layout/blobs/sha256
+    ln -s ../../elsewhere layout/blobs/sha256
+    imgpkg save -i img:c -f in --to-oci-layout layout > /dev/null
+    [ -f elsewhere/.x.imgpkg-tmp-abcdef ] || fail "cleaned through the symlinked blobs/sha256"
+    assert_eq "$(printf 'a\nb\nc')" "$(rl_tags layout)" "tags"
+}
+
+# Many runs at once into one tarball: none fails because of another (a run's
+# cleanup never takes a live run's temporary file), and the tarball is always
+# one of theirs, whole.
+test_rel_concurrent_tarball_writers() {
+    local i round pids sums=""
+    for i in $(seq 1 16); do
+        rl_folder "in$i" "content $i"
+        imgpkg save -i "img:v" -f "in$i" --to-tar "ref$i.tar" > /dev/null
+        sums="$sums $(sha256sum < "ref$i.tar" | cut -c1-64)"
+    done
+    for round in 1 2 3 4 5 6; do
+        pids=""
+        for i in $(seq 1 16); do
+            imgpkg save -i "img:v" -f "in$i" --to-tar out.tar > "run$i.out" 2> "run$i.err" &
+            pids="$pids $!"
+        done
+        i=0
+        for p in $pids; do
+            i=$((i + 1))
+            wait "$p" || fail "round $round: run $i failed: $(cat "run$i.err")"
+        done
+        assert_contains "$sums" "$(sha256sum < out.tar | cut -c1-64)" "tarball after round $round"
+        rl_no_temps .
+    done
+    # the same with runs killed in the middle: the survivors succeed, the
+    # tarball is one of them, the next run clears what the killed ones left
+    pids=""
+    for i in $(seq 1 16); do
+        cr_random "big$i" 2
+        imgpkg save -i "img:v" -f "big$i" --to-tar out.tar > /dev/null 2> "run$i.err" &
+        pids="$pids $!"
+    done
+    sleep 0.3
+    local killed="" n=0
+    for p in $pids; do
+        n=$((n + 1))
+        if [ $((RANDOM % 3)) = 0 ]; then
+            kill -9 "$p" 2> /dev/null && killed="$killed $n"
+        fi
+    done
+    n=0
+    for p in $pids; do
+        n=$((n + 1))
+        if wait "$p"; then :; else
+            case " $killed " in *" $n "*) ;; *) fail "run $n failed: $(cat "run$n.err")" ;; esac
+        fi
+    done
+    tar -tf out.tar > /dev/null || fail "out.tar is not a tarball"
+    imgpkg verify --tar out.tar > /dev/null || fail "verify refused out.tar"
+    imgpkg save -i "img:v" -f in1 --to-tar out.tar > /dev/null
+    rl_no_temps .
+}
+
+# 16 concurrent saves of different tags into one layout keep 16 tags; then 16
+# more into the existing layout with some killed: every survivor's tag is kept.
+test_rel_concurrent_layout_writers() {
+    local i pids expect=""
+    for i in $(seq 1 16); do
+        rl_folder "in$i" "content $i"
+        expect="$expect
+t$i"
+    done
+    pids=""
+    for i in $(seq 1 16); do
+        imgpkg save -i "img:t$i" -f "in$i" --to-oci-layout layout > /dev/null 2> "run$i.err" &
+        pids="$pids $!"
+    done
+    i=0
+    for p in $pids; do
+        i=$((i + 1))
+        wait "$p" || fail "run $i failed: $(cat "run$i.err")"
+    done
+    assert_eq "$(echo "$expect" | sed 1d | LC_ALL=C sort)" "$(rl_tags layout)" "tags"
+    rl_valid_layout layout
+    rl_no_temps .
+
+    pids=""
+    for i in $(seq 1 16); do
+        cr_random "big$i" 1
+        imgpkg save -i "img:k$i" -f "big$i" --to-oci-layout layout > /dev/null 2> "k$i.err" &
+        pids="$pids $!"
+    done
+    sleep 0.3
+    local killed="" n=0
+    for p in $pids; do
+        n=$((n + 1))
+        if [ $((RANDOM % 3)) = 0 ]; then
+            kill -9 "$p" 2> /dev/null && killed="$killed $n"
+        fi
+    done
+    n=0
+    for p in $pids; do
+        n=$((n + 1))
+        if wait "$p"; then
+            expect="$expect
+k$n"
+        else
+            case " $killed " in *" $n "*) ;; *) fail "run $n failed: $(cat "k$n.err")" ;; esac
+        fi
+    done
+    # a killed run may have completed before the signal: its tag may be there
+    local tags
+    tags=$(rl_tags layout)
+    while read -r t; do
+        [ -z "$t" ] || echo "$tags" | grep -qx "$t" || fail "tag $t lost"
+    done <<< "$expect"
+    rl_valid_layout layout
+    imgpkg save -i img:last -f in1 --to-oci-layout layout > /dev/null
+    rl_no_temps .
+    rl_valid_layout layout
+}
+
+# A killed pull's temporary directory is removed by the next pull; a live
+# pull's is left alone.
+test_rel_pull_temp_dir_cleaned() {
+    rl_folder in a
+    imgpkg save -i img:a -f in --to-oci-layout layout > /dev/null
+    mkdir .out.imgpkg-tmp-abc123 && echo x > .out.imgpkg-tmp-abc123/x
+    mkdir .out-backup && echo keep > .out-backup/x
+    imgpkg pull --oci-layout layout -o out > /dev/null
+    assert_file_absent .out.imgpkg-tmp-abc123
+    [ -f .out-backup/x ] || fail "the user's .out-backup was removed"
+    assert_eq a "$(cat out/f.txt)" "pulled file"
+    # again over the existing output
+    imgpkg pull --oci-layout layout -o out > /dev/null
+    assert_eq a "$(cat out/f.txt)" "pulled file"
+    rl_no_temps .
+}
+
+# ---------- tar entries that cannot be completed ----------
+
+rl_py_short_blob() {
+    cat <<'PY'
+import hashlib, json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# short-blob.py PORTFILE SIZE: a registry whose layer declares SIZE bytes and
+# sends 100.
+SIZE = int(sys.argv[2])
+CONFIG = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                     "rootfs": {"type": "layers", "diff_ids": ["sha256:" + "0" * 64]}}).encode()
+LAYER_DIGEST = "sha256:" + "ab" * 32
+MT = "application/vnd.oci.image.manifest.v1+json"
+def sha(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+MANIFEST = json.dumps({"schemaVersion": 2, "mediaType": MT,
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(CONFIG), "size": len(CONFIG)},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": LAYER_DIGEST, "size": SIZE}]}).encode()
+
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a):
+        pass
+    def send(self, code, body, ctype="application/json", length=None):
+        try:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body) if length is None else length))
+            if length is not None:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except OSError:
+            pass
+    def do_HEAD(self):
+        self.do_GET()
+    def do_GET(self):
+        p = self.path
+        if p == "/v2/":
+            return self.send(200, b"{}")
+        if "/manifests/" in p:
+            return self.send(200, MANIFEST, MT)
+        if p.endswith(sha(CONFIG)):
+            return self.send(200, CONFIG)
+        if p.endswith(LAYER_DIGEST):
+            # claims the whole size, sends 100 bytes and hangs up
+            self.send(200, b"x" * 100, "application/octet-stream", length=SIZE)
+            self.close_connection = True
+            return
+        return self.send(404, b'{"errors":[{"code":"NOT_FOUND"}]}')
+
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+srv.daemon_threads = True
+open(sys.argv[1], "w").write(str(srv.server_address[1]))
+srv.serve_forever()
+PY
+}
+
+# A layer that comes up short is not padded to its declared size: the
+# tarball is given up at once, what is written stays bounded by what came in.
+test_rel_short_blob_not_padded() {
+    rl_py_short_blob > short.py
+    python3 short.py port 1000000000 &
+    local pid=$! port
+    echo "$pid" >> "$SUITE_TMP/pids"
+    for _ in $(seq 1 50); do [ -s port ] && break; sleep 0.1; done
+    port=$(cat port)
+    # a 1 GB entry padded with zeros would pass this 64 MB file size limit
+    local rc=0
+    (ulimit -f 65536 && exec "$IMGPKG" copy -i "127.0.0.1:$port/x/app:v1" --to-tar out.tar \
+        --registry-retry-count 0) > run.out 2> run.err || rc=$?
+    kill "$pid" 2> /dev/null || true
+    [ "$rc" = 1 ] || fail "exit status $rc (153: killed writing past the file size limit): $(cat run.err)"
+    grep -q '^imgpkg: Error: ' run.err || fail "no error: $(cat run.err)"
+    assert_file_absent out.tar
+    rl_no_temps .
+}
+
+# ---------- modes, paths, inputs ----------
+
+# Under umask 077 every output is the user's alone (0600 files, 0700
+# directories), as imgpkg's 0666/0777 & ~umask gives.
+test_rel_umask_honoured() {
+    rl_folder in a
+    (
+        umask 077
+        imgpkg save -i img:a -f in --to-tar t.tar > /dev/null
+        imgpkg save -i img:a -f in --to-oci-layout layout > /dev/null
+        imgpkg pull --oci-layout layout -o out > /dev/null
+        imgpkg save -i img:b -f in --to-oci-layout layout > /dev/null
+    )
+    assert_eq 600 "$(stat -c %a t.tar)" "tarball mode"
+    assert_eq 700 "$(stat -c %a layout)" "layout mode"
+    assert_eq 700 "$(stat -c %a layout/blobs/sha256)" "blobs mode"
+    assert_eq 700 "$(stat -c %a out)" "pull output mode"
+    local f
+    for f in layout/index.json layout/oci-layout layout/blobs/sha256/*; do
+        assert_eq 600 "$(stat -c %a "$f")" "mode of $f"
+    done
+    # and under 002, group-writable as imgpkg makes them
+    (
+        umask 002
+        imgpkg save -i img:a -f in --to-tar t2.tar > /dev/null
+        imgpkg save -i img:a -f in --to-oci-layout layout2 > /dev/null
+    )
+    assert_eq 664 "$(stat -c %a t2.tar)" "tarball mode"
+    assert_eq 775 "$(stat -c %a layout2)" "layout mode"
+    assert_eq 664 "$(stat -c %a layout2/index.json)" "index.json mode"
+}
+
+# Destinations written with a trailing slash, as shells complete them.
+test_rel_trailing_slashes() {
+    rl_folder in a
+    imgpkg save -i img:a -f in --to-oci-layout layout/ > /dev/null
+    imgpkg pull --oci-layout layout/ -o out/ > /dev/null
+    assert_eq a "$(cat out/f.txt)" "pulled file"
+    imgpkg save -i img:b -f in --to-oci-layout layout/ > /dev/null
+    assert_eq "$(printf 'a\nb')" "$(rl_tags layout)" "tags"
+    imgpkg save -i img:a -f in --to-tar t.tar > /dev/null
+    imgpkg pull --tar t.tar -o out/ > /dev/null
+    assert_eq a "$(cat out/f.txt)" "pulled file"
+    mkdir -p deep
+    imgpkg pull --tar t.tar -o deep/out// > /dev/null
+    assert_eq a "$(cat deep/out/f.txt)" "pulled file"
+    expect_fail "'x\.tar/' is a directory, expected a tarball path" imgpkg save -i img:a -f in --to-tar x.tar/
+    assert_file_absent x.tar
+    rl_no_temps .
+    [ -z "$(find out deep -name '.*')" ] || fail "dot files in the output: $(find out deep -name '.*')"
+}
+
+# User-supplied input files may be symlinks (Kubernetes mounts secrets so).
+test_rel_symlinked_inputs() {
+    rl_folder in a
+    mkdir -p in/.imgpkg
+    printf 'apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages: []\n' > in/.imgpkg/images.yml
+    imgpkg push -b "$REG_ADDR/rl/sym:v1" -f in --lock-output real.yml > /dev/null
+    mkdir -p ..data && mv real.yml ..data/ && ln -s ..data/real.yml lock.yml
+    imgpkg pull --lock lock.yml -o out > /dev/null
+    assert_eq a "$(cat out/f.txt)" "pulled file"
+    # a CA file through two links, as /etc/ssl/certs and config maps are
+    local pem
+    pem=$(find /etc/ssl/certs -name '*.pem' -type l | head -1)
+    [ -n "$pem" ] || fail "no CA certificate link in /etc/ssl/certs"
+    ln -s "$pem" ca.pem
+    imgpkg tag list -i "$REG_ADDR/rl/sym" --registry-ca-cert-path ca.pem > tags.out
+    assert_contains "$(cat tags.out)" v1 "tag list"
+}
+
+# A tarball with the good blob and a second member of the same name spelt
+# differently (which tar -x would extract over the first) is refused.
+test_rel_verify_duplicates_normalised() {
+    rl_folder in a
+    imgpkg save -i img:a -f in --to-tar good.tar > /dev/null
+    local spelling
+    for spelling in 'blobs//sha256/H' './blobs/./sha256/H' 'blobs/sha256/./H' '/blobs/sha256/H'; do
+        python3 - good.tar bad.tar "$spelling" <<'PY'
+import io, json, sys, tarfile
+src, dst, spelling = sys.argv[1:4]
+t = tarfile.open(src)
+members = [(m, t.extractfile(m).read() if m.isfile() else None) for m in t.getmembers()]
+index = json.loads(t.extractfile("index.json").read())
+h = index["manifests"][0]["digest"].split(":")[1]
+with tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) as out:
+    for m, data in members:
+        out.addfile(m, io.BytesIO(data) if data is not None else None)
+    name = spelling.replace("H", h)
+    size = [m.size for m, _ in members if m.name == "blobs/sha256/" + h][0]
+    ti = tarfile.TarInfo(name)
+    ti.size = size
+    ti.type = tarfile.REGTYPE
+    out.addfile(ti, io.BytesIO(b"\0" * size))
+PY
+        expect_fail "duplicate entry 'blobs/sha256/[0-9a-f]{64}'" imgpkg verify --tar bad.tar
+    done
+}
