@@ -24,6 +24,7 @@ mkdir -p "$HOME"
 unset DOCKER_CONFIG IMGPKG_REGISTRY_HOSTNAME IMGPKG_REGISTRY_USERNAME IMGPKG_REGISTRY_PASSWORD
 
 cleanup() {
+    trap '' INT TERM # finish stopping everything, whatever comes
     # hooks registered with on_suite_exit (daemons that need an orderly
     # stop), the last registered first
     if [ -f "$SUITE_TMP/on-exit" ]; then
@@ -36,6 +37,9 @@ cleanup() {
     rm -rf "$SUITE_TMP"
 }
 trap cleanup EXIT
+# a signal ends the suite through the EXIT trap: daemons and registries stop
+trap "exit 130" INT
+trap "exit 143" TERM
 
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"

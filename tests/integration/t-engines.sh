@@ -80,7 +80,8 @@ en_dockerd() {
     en_containerd
     rm -rf "$D"
     mkdir -p "$D"
-    setsid dockerd --data-root "$D/root" --exec-root "$D/exec" -H "unix://$D/sock" --pidfile "$D/pid" \
+    echo '{}' > "$D/daemon.json" # not the machine's /etc/docker/daemon.json
+    setsid dockerd --config-file "$D/daemon.json" --data-root "$D/root" --exec-root "$D/exec" -H "unix://$D/sock" --pidfile "$D/pid" \
         --storage-driver vfs --iptables=false --ip6tables=false --bridge=none \
         --containerd "$(en_dir)/containerd/sock" > "$D/log" 2>&1 < /dev/null &
     local pid=$!
