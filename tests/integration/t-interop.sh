@@ -7,6 +7,7 @@
 # - what we push and save (bundles referencing images in the registry, plain
 #   images; default media types and --oci) the real imgpkg pulls, copies to a
 #   tarball and to another repository with every image, and describes;
+# - nested bundles, copied by either, to a repository and through a tarball;
 # - what the real imgpkg pushes and copies to its legacy tarball, we pull,
 #   copy and relocate with every digest intact.
 
@@ -573,4 +574,65 @@ test_interop_peer_image() {
     assert_eq "$d" "$(ip_digest "$dst:v1")" "digest after relocation"
     imgpkg pull -i "$dst:v1" -o pulled-reloc > pull2.log 2>&1 || fail "pull -i of the relocation: $(cat pull2.log)"
     ip_same_files tree pulled-reloc
+}
+
+# ---------- nested bundles, both ways (default media types) ----------
+
+# ip_nested BIN NAME: with BIN (imgpkg or peer), an image, a bundle "inner"
+# referencing it and a bundle "outer" referencing inner, in REG/ip-NAME;
+# digests in img.digest, inner.digest, outer.digest.
+ip_nested() {
+    local bin=$1 name=$2 r=$REG_ADDR/ip-$2
+    mkdir -p img inner/.imgpkg outer/.imgpkg
+    echo "image of $name" > img/i.txt
+    $bin push -i "$r/img:v1" -f img > push.log 2>&1 || fail "$bin push -i: $(cat push.log)"
+    ip_digest "$r/img:v1" > img.digest
+    echo inner > inner/inner.txt
+    printf -- '---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: %s\n' \
+        "$r/img@$(cat img.digest)" > inner/.imgpkg/images.yml
+    $bin push -b "$r/inner:v1" -f inner > push.log 2>&1 || fail "$bin push -b inner: $(cat push.log)"
+    ip_digest "$r/inner:v1" > inner.digest
+    echo outer > outer/outer.txt
+    printf -- '---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: %s\n' \
+        "$r/inner@$(cat inner.digest)" > outer/.imgpkg/images.yml
+    $bin push -b "$r/outer:v1" -f outer > push.log 2>&1 || fail "$bin push -b outer: $(cat push.log)"
+    ip_digest "$r/outer:v1" > outer.digest
+}
+
+# ip_nested_copied DST: the outer and inner bundles and the image at DST
+ip_nested_copied() {
+    ip_has "$1@$(cat outer.digest)"
+    ip_has "$1@$(cat inner.digest)"
+    ip_has "$1@$(cat img.digest)"
+}
+
+test_interop_our_nested_bundle() {
+    ip_need_peer
+    local r=$REG_ADDR/ip-ours-nested
+    ip_nested imgpkg ours-nested
+    peer describe -b "$r/outer:v1" --tty > describe.log 2>&1 || fail "imgpkg describe: $(cat describe.log)"
+    assert_contains "$(cat describe.log)" "- Image: $r/inner@$(cat inner.digest)
+    Type: Bundle"
+    assert_contains "$(cat describe.log)" "- Image: $r/img@$(cat img.digest)
+      Type: Image"
+    peer copy -b "$r/outer:v1" --to-repo "$r/copied" > copy.log 2>&1 || fail "imgpkg copy: $(cat copy.log)"
+    ip_nested_copied "$r/copied"
+    peer copy -b "$r/outer:v1" --to-tar nested.tar > copy.log 2>&1 || fail "imgpkg copy --to-tar: $(cat copy.log)"
+    peer copy --tar nested.tar --to-repo "$r/from-tar" > copy.log 2>&1 || fail "imgpkg copy --tar: $(cat copy.log)"
+    ip_nested_copied "$r/from-tar"
+}
+
+test_interop_peer_nested_bundle() {
+    ip_need_peer
+    local r=$REG_ADDR/ip-peer-nested
+    ip_nested peer peer-nested
+    imgpkg copy -b "$r/outer:v1" --to-repo "$r/copied" > copy.log 2>&1 || fail "copy: $(cat copy.log)"
+    ip_nested_copied "$r/copied"
+    assert_eq "$(cat outer.digest)" "$(ip_digest "$r/copied:v1")" "outer bundle after our copy"
+    peer copy -b "$r/outer:v1" --to-tar legacy.tar > copy.log 2>&1 || fail "imgpkg copy --to-tar: $(cat copy.log)"
+    imgpkg copy --tar legacy.tar --to-repo "$r/relocated" > copy.log 2>&1 || fail "copy --tar: $(cat copy.log)"
+    ip_nested_copied "$r/relocated"
+    # what we relocated, imgpkg copies on
+    peer copy -b "$r/relocated:v1" --to-repo "$r/again" > copy.log 2>&1 || fail "imgpkg copy of our relocation: $(cat copy.log)"
+    ip_nested_copied "$r/again"
 }
