@@ -493,7 +493,7 @@ test_interop_our_image_push() {
     imgpkg push -i "$REG_ADDR/ip-ours-img/plain:v1" -f tree > push.log 2>&1 || fail "push -i: $(cat push.log)"
     rm -rf tree/.git # left out by default
     ip_peer_reads_image "$REG_ADDR/ip-ours-img/plain:v1" tree docker
-    mkdir oci && cd oci
+    mkdir oci && cd oci || exit 1
     imgpkg push -i "$REG_ADDR/ip-ours-img/plain-oci:v1" -f ../tree --oci > push.log 2>&1 || fail "push -i --oci: $(cat push.log)"
     ip_peer_reads_image "$REG_ADDR/ip-ours-img/plain-oci:v1" ../tree oci
 }
@@ -505,7 +505,7 @@ test_interop_our_image_save() {
     imgpkg save -i ip-ours-img-save/plain:v1 -f tree --to-tar i.tar > save.log 2>&1 || fail "save -i: $(cat save.log)"
     imgpkg push --tar i.tar --to-repo "$REG_ADDR/ip-ours-img-save/plain" > push.log 2>&1 || fail "push --tar: $(cat push.log)"
     ip_peer_reads_image "$REG_ADDR/ip-ours-img-save/plain:v1" tree docker
-    mkdir oci && cd oci
+    mkdir oci && cd oci || exit 1
     imgpkg save -i ip-ours-img-save/plain-oci:v1 -f ../tree --oci --to-tar i.tar > save.log 2>&1 ||
         fail "save -i --oci: $(cat save.log)"
     imgpkg push --tar i.tar --to-repo "$REG_ADDR/ip-ours-img-save/plain-oci" > push.log 2>&1 ||
