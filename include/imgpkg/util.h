@@ -103,6 +103,8 @@ void ip_cleanup_stale_temps_at(int dfd, const char *name);
 /* Takes the exclusive lock of a directory (waiting for it); returns the fd
  * that holds it. */
 int ip_lock_dir(const char *path, struct ip_err *err);
+/* The error is a full disk or quota (ENOSPC, EDQUOT, EFBIG). */
+bool ip_err_no_space(const struct ip_err *err);
 /* The process umask and the modes new files and directories get under it
  * (0666 and 0777 & ~umask, as imgpkg). */
 mode_t ip_umask(void);

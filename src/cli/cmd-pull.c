@@ -45,6 +45,8 @@ static int extract_to(struct ip_store *s, const struct ip_manifest *m, const cha
     if ((lock = ip_mkdtemp_in(parent, base, &tmp, err)) < 0)
         return ip_err_wrap(err, "pulling into '%s'", out);
     if ((rc = ip_extract_image(s, m, tmp, &eo, err)) < 0) {
+        if (ip_err_no_space(err))
+            ip_err_wrap(err, "pulling into '%s'", out);
         ip_remove_tree(tmp);
         return rc;
     }

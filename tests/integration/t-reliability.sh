@@ -383,3 +383,47 @@ PY
         expect_fail "duplicate entry 'blobs/sha256/[0-9a-f]{64}'" imgpkg verify --tar bad.tar
     done
 }
+
+# ---------- full disks ----------
+
+# Every output path on a full file system (a small tmpfs): one clear error
+# naming the path, nothing left behind, an existing destination intact.
+test_rel_disk_full() {
+    mkdir mnt
+    mount -t tmpfs -o size=2m tmpfs mnt 2> /dev/null || skip "cannot mount a tmpfs (not root?)"
+    trap 'umount "$T/mnt" 2> /dev/null || true' EXIT
+    rl_folder small s
+    mkdir big && head -c 3000000 /dev/urandom > big/r.bin
+    imgpkg push -i "$REG_ADDR/rl/big:v1" -f big > /dev/null
+    # the existing destinations, small
+    imgpkg save -i img:s -f small --to-tar mnt/t.tar > /dev/null
+    imgpkg save -i img:s -f small --to-oci-layout mnt/lay > /dev/null
+    imgpkg pull --tar mnt/t.tar -o mnt/out > /dev/null
+    local before
+    before=$(tree_listing mnt)
+    local nospc="No space left on device"
+    expect_fail "'mnt'.*$nospc" imgpkg save -i img:b -f big --to-tar mnt/t.tar
+    expect_fail "'mnt'.*$nospc" imgpkg save -i img:b -f big --to-tar mnt/new.tar
+    expect_fail "mnt/lay.*$nospc" imgpkg save -i img:b -f big --to-oci-layout mnt/lay
+    expect_fail "'mnt'.*$nospc" imgpkg save -i img:b -f big --to-oci-layout mnt/newlay
+    expect_fail "'mnt'.*$nospc" imgpkg push -i "$REG_ADDR/rl/big2:v1" -f big --to-oci-tar mnt/t.tar
+    expect_fail "'mnt/t\.tar'.*$nospc" imgpkg copy -i "$REG_ADDR/rl/big:v1" --to-tar mnt/t.tar
+    expect_fail "'mnt/new\.tar'.*$nospc" imgpkg copy -i "$REG_ADDR/rl/big:v1" --to-tar mnt/new.tar
+    expect_fail "mnt/lay.*$nospc" imgpkg copy -i "$REG_ADDR/rl/big:v1" --to-oci-layout mnt/lay
+    expect_fail "'mnt/out'.*$nospc" imgpkg pull -i "$REG_ADDR/rl/big:v1" -o mnt/out
+    expect_fail "'mnt/new'.*$nospc" imgpkg pull -i "$REG_ADDR/rl/big:v1" -o mnt/new
+    # what was there is as it was; nothing new but complete blobs in the
+    # existing layout (content-addressed, used by the next run)
+    local after
+    after=$(tree_listing mnt)
+    local d
+    d=$(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | grep -v '^> f \./lay/blobs/sha256/' || true)
+    [ -z "$d" ] || fail "the full disk changed: $d"
+    [ -z "$(find mnt -name '.*')" ] || fail "left behind: $(find mnt -name '.*')"
+    assert_file_absent mnt/new.tar
+    assert_file_absent mnt/newlay
+    assert_file_absent mnt/new
+    imgpkg verify --tar mnt/t.tar > /dev/null
+    imgpkg verify --oci-layout mnt/lay > /dev/null
+    assert_eq s "$(cat mnt/out/f.txt)" "pulled file"
+}

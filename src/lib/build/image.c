@@ -233,8 +233,11 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
     }
     if ((rc = ip_layer_write_to(entries, n, o->preserve_permissions,
                                 o->compression_level ? o->compression_level : 1, fd,
-                                !o->layer_transient, &li, err)) < 0)
+                                !o->layer_transient, &li, err)) < 0) {
+        if (ip_err_no_space(err))
+            ip_err_wrap(err, "writing a layer into '%s'", o->tmp_dir ? o->tmp_dir : ".");
         goto out;
+    }
 
     gen_config(o, r.is_bundle, li.diff_id, &config);
     cdesc.media_type = ip_xstrdup(o->docker_media_types ? IP_MT_DOCKER_CONFIG : IP_MT_OCI_CONFIG);

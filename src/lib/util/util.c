@@ -292,6 +292,11 @@ mode_t ip_dir_mode(void)
     return 0777 & ~g_umask;
 }
 
+bool ip_err_no_space(const struct ip_err *err)
+{
+    return err->sys_errno == ENOSPC || err->sys_errno == EDQUOT || err->sys_errno == EFBIG;
+}
+
 static void random_suffix(char *p)
 {
     static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
