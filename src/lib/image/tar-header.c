@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "build/build-internal.h"
+#include "image/image-internal.h"
 #include "util/banned.h"
 
 #define BLOCK 512
@@ -141,7 +141,7 @@ static bool all_zero(const unsigned char *h)
     return true;
 }
 
-int build_tar_fix_write(struct build_tar_fix *f, const void *data, size_t n, build_sink_fn out,
+int image_tar_fix_write(struct image_tar_fix *f, const void *data, size_t n, image_sink_fn out,
                         void *ctx, struct ip_err *err)
 {
     const unsigned char *p = data;

@@ -9,16 +9,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "build/build-internal.h"
+#include "image/image-internal.h"
 #include "util/banned.h"
 
 #define READ_CHUNK (256u << 10)
 
 struct layer_ctx {
-    struct build_tar_fix fix;
+    struct image_tar_fix fix;
     struct ip_sha256 diff;
     struct ip_sha256 comp;
-    struct build_gzip *gz;
+    struct image_gzip *gz;
     struct ip_seq_writer out;
     int64_t size;
     struct ip_err *err;
@@ -39,13 +39,13 @@ static int tar_fixed(void *p, const void *data, size_t n, struct ip_err *err)
 {
     struct layer_ctx *c = p;
     ip_sha256_update(&c->diff, data, n);
-    return build_gzip_write(c->gz, data, n, err);
+    return image_gzip_write(c->gz, data, n, err);
 }
 
 static la_ssize_t tar_out(struct archive *a, void *p, const void *data, size_t n)
 {
     struct layer_ctx *c = p;
-    if (build_tar_fix_write(&c->fix, data, n, tar_fixed, c, c->err) < 0) {
+    if (image_tar_fix_write(&c->fix, data, n, tar_fixed, c, c->err) < 0) {
         c->failed = true;
         archive_set_error(a, EIO, "%s", c->err->msg);
         return -1;
@@ -140,7 +140,7 @@ int ip_layer_write_to(const struct ip_build_entry *e, size_t n, bool preserve_pe
     c.out.no_writeback = !writeback;
     ip_sha256_init(&c.diff);
     ip_sha256_init(&c.comp);
-    c.gz = build_gzip_new(level, sink, &c);
+    c.gz = image_gzip_new(level, sink, &c);
     a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
     archive_write_set_bytes_per_block(a, 10240);
@@ -178,7 +178,7 @@ int ip_layer_write_to(const struct ip_build_entry *e, size_t n, bool preserve_pe
         rc = tar_fail(&c, a, "closing");
         goto out;
     }
-    if ((rc = build_gzip_finish(c.gz, err)) < 0)
+    if ((rc = image_gzip_finish(c.gz, err)) < 0)
         goto out;
     ip_sha256_final(&c.diff, out->diff_id);
     ip_sha256_final(&c.comp, out->digest);
@@ -188,7 +188,7 @@ out:
         close(pc.fd);
     free(pc.path);
     archive_write_free(a);
-    build_gzip_free(c.gz);
+    image_gzip_free(c.gz);
     ip_sha256_release(&c.diff);
     ip_sha256_release(&c.comp);
     return rc;

@@ -6,13 +6,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "build/build-internal.h"
+#include "image/image-internal.h"
 #include "imgpkg/lock.h"
 #include "util/banned.h"
 
 #define FIXED_CREATED "1970-01-01T00:00:00Z"
 
-static int check_bundle(const struct ip_build_opts *o, const struct build_imgpkg_dirs *d,
+static int check_bundle(const struct ip_build_opts *o, const struct image_imgpkg_dirs *d,
                         struct ip_err *err)
 {
     struct ip_buf list = IP_BUF_INIT;
@@ -190,7 +190,7 @@ void ip_build_result_release(struct ip_build_result *r)
 
 int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct ip_err *err)
 {
-    struct build_imgpkg_dirs dirs = {0};
+    struct image_imgpkg_dirs dirs = {0};
     struct ip_build_entry *entries = NULL;
     size_t n = 0;
     struct ip_build_result r;
@@ -208,7 +208,7 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
                               "label '%s' is reserved and cannot be overriden. Please use a "
                               "different key",
                               IP_LABEL_BUNDLE);
-    if ((rc = build_collect(o, &dirs, &entries, &n, err)) < 0) {
+    if ((rc = image_collect(o, &dirs, &entries, &n, err)) < 0) {
         /* .imgpkg directories already found break imgpkg's rules: say so rather
          * than the duplicates they cause (two inputs each with .imgpkg/images.yml) */
         if (rc == -IP_E_INPUT && o->kind == IP_BUILD_IMAGE && dirs.n > 0)
@@ -271,6 +271,6 @@ out:
     ip_buf_release(&config);
     ip_buf_release(&manifest);
     ip_build_entries_free(entries, n);
-    build_imgpkg_dirs_release(&dirs);
+    image_imgpkg_dirs_release(&dirs);
     return rc;
 }

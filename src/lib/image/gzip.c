@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "build/build-internal.h"
+#include "image/image-internal.h"
 #include "imgpkg-config.h"
 #include "util/banned.h"
 
@@ -39,8 +39,8 @@ struct job {
     bool failed;
 };
 
-struct build_gzip {
-    build_sink_fn sink;
+struct image_gzip {
+    image_sink_fn sink;
     void *ctx;
     int level;
     bool use_isal;
@@ -60,7 +60,7 @@ struct build_gzip {
     bool header_done;
 };
 
-const char *build_gzip_engine(void)
+const char *image_gzip_engine(void)
 {
 #ifdef IMGPKG_HAVE_ISAL
     return "isa-l";
@@ -71,7 +71,7 @@ const char *build_gzip_engine(void)
 
 const char *ip_build_deflate_engine(void)
 {
-    return build_gzip_engine();
+    return image_gzip_engine();
 }
 
 static uint32_t block_crc(const unsigned char *p, size_t n)
@@ -130,7 +130,7 @@ static int isal_level(int level)
 
 static void *worker_main(void *arg)
 {
-    struct build_gzip *gz = arg;
+    struct image_gzip *gz = arg;
     unsigned char *level_buf = NULL;
 #ifdef IMGPKG_HAVE_ISAL
     uint32_t lb_size = 0;
@@ -175,9 +175,9 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-struct build_gzip *build_gzip_new(int level, build_sink_fn sink, void *ctx)
+struct image_gzip *image_gzip_new(int level, image_sink_fn sink, void *ctx)
 {
-    struct build_gzip *gz = ip_xcalloc(1, sizeof(*gz));
+    struct image_gzip *gz = ip_xcalloc(1, sizeof(*gz));
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     gz->sink = sink;
     gz->ctx = ctx;
@@ -204,7 +204,7 @@ struct build_gzip *build_gzip_new(int level, build_sink_fn sink, void *ctx)
 }
 
 /* Hands the oldest finished block to the sink; waits for it if needed. */
-static int write_next(struct build_gzip *gz, struct ip_err *err)
+static int write_next(struct image_gzip *gz, struct ip_err *err)
 {
     struct job *j = NULL;
     int rc;
@@ -220,7 +220,7 @@ static int write_next(struct build_gzip *gz, struct ip_err *err)
     }
     pthread_mutex_unlock(&gz->mu);
     if (j->failed)
-        return ip_err_set(err, IP_E_IO, "compressing layer: %s failed", build_gzip_engine());
+        return ip_err_set(err, IP_E_IO, "compressing layer: %s failed", image_gzip_engine());
     if (!gz->header_done) {
         gz->header_done = true;
         if ((rc = gz->sink(gz->ctx, gzip_header_bytes, sizeof(gzip_header_bytes), err)) < 0)
@@ -237,7 +237,7 @@ static int write_next(struct build_gzip *gz, struct ip_err *err)
 }
 
 /* A free job to fill, writing finished ones out until one is free. */
-static int take_job(struct build_gzip *gz, struct ip_err *err)
+static int take_job(struct image_gzip *gz, struct ip_err *err)
 {
     for (;;) {
         struct job *free_job = NULL;
@@ -260,7 +260,7 @@ static int take_job(struct build_gzip *gz, struct ip_err *err)
     }
 }
 
-static void submit(struct build_gzip *gz)
+static void submit(struct image_gzip *gz)
 {
     pthread_mutex_lock(&gz->mu);
     gz->filling->state = JOB_READY;
@@ -269,7 +269,7 @@ static void submit(struct build_gzip *gz)
     gz->filling = NULL;
 }
 
-int build_gzip_write(struct build_gzip *gz, const void *p, size_t n, struct ip_err *err)
+int image_gzip_write(struct image_gzip *gz, const void *p, size_t n, struct ip_err *err)
 {
     const unsigned char *c = p;
     int rc;
@@ -293,7 +293,7 @@ int build_gzip_write(struct build_gzip *gz, const void *p, size_t n, struct ip_e
     return 0;
 }
 
-int build_gzip_finish(struct build_gzip *gz, struct ip_err *err)
+int image_gzip_finish(struct image_gzip *gz, struct ip_err *err)
 {
     int rc;
     if (!gz->filling && (rc = take_job(gz, err)) < 0)
@@ -317,7 +317,7 @@ int build_gzip_finish(struct build_gzip *gz, struct ip_err *err)
     return gz->sink(gz->ctx, t, sizeof(t), err);
 }
 
-void build_gzip_free(struct build_gzip *gz)
+void image_gzip_free(struct image_gzip *gz)
 {
     if (!gz)
         return;

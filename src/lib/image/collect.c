@@ -10,14 +10,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "build/build-internal.h"
+#include "image/image-internal.h"
 #include "util/banned.h"
 
 struct collector {
     const struct ip_build_opts *opts;
     struct ip_build_entry *e;
     size_t n, cap;
-    struct build_imgpkg_dirs *imgpkg;
+    struct image_imgpkg_dirs *imgpkg;
 };
 
 static bool excluded(const struct ip_build_opts *o, const char *rel)
@@ -99,7 +99,7 @@ static int walk_dir(struct collector *c, const char *full, const char *rel, int 
             break;
         }
         if (S_ISDIR(st.st_mode) && !strcmp(names[i], ".imgpkg"))
-            build_imgpkg_dirs_add(c->imgpkg, cfull, crel);
+            image_imgpkg_dirs_add(c->imgpkg, cfull, crel);
         if (excluded(c->opts, crel))
             continue;
         if (S_ISDIR(st.st_mode)) {
@@ -168,7 +168,7 @@ static int refuse_duplicates(const struct ip_build_entry *e, size_t n, struct ip
     return rc;
 }
 
-int build_collect(const struct ip_build_opts *opts, struct build_imgpkg_dirs *imgpkg,
+int image_collect(const struct ip_build_opts *opts, struct image_imgpkg_dirs *imgpkg,
                   struct ip_build_entry **out, size_t *n_out, struct ip_err *err)
 {
     struct collector c = {.opts = opts, .imgpkg = imgpkg};
@@ -194,7 +194,7 @@ int build_collect(const struct ip_build_opts *opts, struct build_imgpkg_dirs *im
             if (excluded(opts, "."))
                 continue;
             if (!strcmp(base, ".imgpkg"))
-                build_imgpkg_dirs_add(imgpkg, p, "");
+                image_imgpkg_dirs_add(imgpkg, p, "");
             add(&c, ".", p, &st);
             rc = walk_dir(&c, p, "", 0, err);
         } else if (S_ISREG(st.st_mode)) {
@@ -219,13 +219,13 @@ int build_collect(const struct ip_build_opts *opts, struct build_imgpkg_dirs *im
 int ip_build_collect(const struct ip_build_opts *opts, struct ip_build_entry **out, size_t *n,
                      struct ip_err *err)
 {
-    struct build_imgpkg_dirs dirs = {0};
-    int rc = build_collect(opts, &dirs, out, n, err);
-    build_imgpkg_dirs_release(&dirs);
+    struct image_imgpkg_dirs dirs = {0};
+    int rc = image_collect(opts, &dirs, out, n, err);
+    image_imgpkg_dirs_release(&dirs);
     return rc;
 }
 
-void build_imgpkg_dirs_add(struct build_imgpkg_dirs *d, const char *full, const char *rel)
+void image_imgpkg_dirs_add(struct image_imgpkg_dirs *d, const char *full, const char *rel)
 {
     IP_GROW(d->full, d->cap, d->n + 1);
     d->rel = ip_xrealloc(d->rel, d->cap * sizeof(char *));
@@ -234,7 +234,7 @@ void build_imgpkg_dirs_add(struct build_imgpkg_dirs *d, const char *full, const 
     d->n++;
 }
 
-void build_imgpkg_dirs_release(struct build_imgpkg_dirs *d)
+void image_imgpkg_dirs_release(struct image_imgpkg_dirs *d)
 {
     for (size_t i = 0; i < d->n; i++) {
         free(d->full[i]);
