@@ -11,22 +11,17 @@
 #include "imgpkg/lock.h"
 #include "util/banned.h"
 
-static const struct command copy_cmd = {
-    "copy", "Copy a bundle or image from one location to another",
-    "imgpkg copy (-b REF | -i REF | --lock FILE | --tar FILE) (--to-tar FILE | --to-oci-layout DIR "
-    "| --to-repo REPO) [flags]",
-    cmd_copy};
-
 struct copy_opts {
+    struct registry_flags rf;
     char *bundle, *image, *lock, *tar, *oci_tar;
     char *to_repo, *to_tar, *to_layout, *lock_output;
     bool include_nd, cosign, resume, repo_based_tags;
+    const struct cli_global *g;
 };
 
 static void log_line(void *ctx, const char *line)
 {
-    (void)ctx;
-    ui_line("copy | %s", line);
+    ui_line(ctx, "copy | %s", line);
 }
 
 static void warn_skipped(void *ctx, const struct ip_desc *d)
@@ -127,7 +122,7 @@ static int copy_to_tar(const struct copy_opts *o, const struct ip_graph *g,
         /* a failure of the destination itself (disk full) is not helped by staging */
         if (drc == 0 || err->code == IP_E_IO || err->code == IP_E_EXISTS)
             return drc;
-        ui_line("copy | %s; fetching %s through a staging directory", err->msg,
+        ui_line(o->g, "copy | %s; fetching %s through a staging directory", err->msg,
                 transient(err) ? "again" : "what can be fetched");
     }
     return copy_to_tar_staged(o, g, co, err);
@@ -179,16 +174,47 @@ out:
     return rc;
 }
 
-static int do_copy(struct copy_opts *o, struct registry_flags *rf, struct ip_err *err)
+/* The graph to copy: from the tarball (never contacting the source
+ * registry), or from the registry by -b, -i or --lock. */
+static int load_source(const struct copy_opts *o, struct ip_source_set *set,
+                       struct ip_graph_opts *go, struct ip_store **src, struct ip_graph *gr,
+                       struct ip_err *err)
 {
+    cleanup_free char *lock_ref = NULL, *lock_tag = NULL;
+    int rc;
+    if (o->tar) {
+        if ((rc = open_layout_source(o->tar, NULL, src, err)) < 0)
+            return rc;
+        return ip_graph_from_layout(*src, go, gr, err);
+    }
+    const char *ref = o->bundle ? o->bundle : o->image;
+    if (o->lock) {
+        if ((rc = ref_from_lock(o->lock, &lock_ref, &lock_tag, err)) < 0)
+            return rc;
+        ref = lock_ref;
+        go->kind = IP_ROOT_BUNDLE;
+    }
+    if ((rc = ip_graph_from_registry(set, ref, go, gr, err)) < 0)
+        return rc;
+    if (lock_tag && ip_tag_valid(lock_tag)) {
+        /* the lock's tag goes with the bundle, as imgpkg does */
+        free(gr->nodes[0].tag);
+        gr->nodes[0].tag = ip_xstrdup(lock_tag);
+    }
+    return 0;
+}
+
+static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
+{
+    struct copy_opts *o = opts;
     struct ip_registry_opts ro;
     struct ip_source_set *set = NULL;
     struct ip_store *src = NULL, *dst = NULL;
     struct ip_graph g = {0};
-    cleanup_free char *lock_ref = NULL, *lock_tag = NULL;
     int rc;
 
-    if ((rc = registry_flags_opts(rf, &ro, err)) < 0)
+    o->g = gl;
+    if ((rc = registry_flags_opts(gl, &o->rf, &ro, err)) < 0)
         return rc;
     if (o->tar && o->oci_tar)
         return ip_err_set(err, IP_E_USAGE, "Expected only one of --tar and --oci-tar");
@@ -197,8 +223,9 @@ static int do_copy(struct copy_opts *o, struct registry_flags *rf, struct ip_err
         o->oci_tar = NULL;
     }
     if (!!o->tar + !!o->bundle + !!o->image + !!o->lock != 1)
-        return ip_err_set(err, IP_E_USAGE,
-                          "Expected either --lock, --bundle (-b), --image (-i), or --tar as a source");
+        return ip_err_set(
+            err, IP_E_USAGE,
+            "Expected either --lock, --bundle (-b), --image (-i), or --tar as a source");
     if (!!o->to_repo + !!o->to_tar + !!o->to_layout != 1)
         return ip_err_set(err, IP_E_USAGE, "Expected either --to-tar or --to-repo");
     if (o->tar && (o->to_tar || o->to_layout))
@@ -209,38 +236,20 @@ static int do_copy(struct copy_opts *o, struct registry_flags *rf, struct ip_err
     if (o->resume && !o->to_tar)
         return ip_err_set(err, IP_E_USAGE, "Flag --resume can only be used when copying to tar");
 
-    struct ip_graph_opts go = {.kind = o->bundle ? IP_ROOT_BUNDLE
+    struct ip_graph_opts go = {.kind = o->bundle  ? IP_ROOT_BUNDLE
                                        : o->image ? IP_ROOT_IMAGE
                                                   : IP_ROOT_ANY,
                                .cosign_signatures = o->cosign,
-                               .log = log_line};
+                               .log = log_line,
+                               .log_ctx = (void *)gl};
     set = ip_source_set_new(&ro);
-    if (o->tar) {
-        /* never contacts the source registry: everything comes from the tarball */
-        if ((rc = open_layout_source(o->tar, NULL, &src, err)) < 0)
-            goto out;
-        if ((rc = ip_graph_from_layout(src, &go, &g, err)) < 0)
-            goto out;
-    } else {
-        const char *ref = o->bundle ? o->bundle : o->image;
-        if (o->lock) {
-            if ((rc = ref_from_lock(o->lock, &lock_ref, &lock_tag, err)) < 0)
-                goto out;
-            ref = lock_ref;
-            go.kind = IP_ROOT_BUNDLE;
-        }
-        if ((rc = ip_graph_from_registry(set, ref, &go, &g, err)) < 0)
-            goto out;
-        if (lock_tag && ip_tag_valid(lock_tag)) {
-            /* the lock's tag goes with the bundle, as imgpkg does */
-            free(g.nodes[0].tag);
-            g.nodes[0].tag = ip_xstrdup(lock_tag);
-        }
-    }
-    ui_line("copy | exporting %zu images...", g.n);
+    if ((rc = load_source(o, set, &go, &src, &g, err)) < 0)
+        goto out;
+    ui_line(gl, "copy | exporting %zu images...", g.n);
 
-    struct ip_copy_opts co = {.concurrency = rf->concurrency, .retries = ro.retries,
-                              .progress = ui_is_tty() ? ip_copy_progress_lines : NULL,
+    struct ip_copy_opts co = {.concurrency = o->rf.concurrency,
+                              .retries = ro.retries,
+                              .progress = ui_is_tty(gl) ? ip_copy_progress_lines : NULL,
                               .include_nondistributable = o->include_nd,
                               .skipped = warn_skipped};
     if (o->to_tar) {
@@ -259,17 +268,17 @@ static int do_copy(struct copy_opts *o, struct registry_flags *rf, struct ip_err
         ip_ref_release(&repo);
         if (rc < 0)
             goto out;
-        const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-        struct ip_relocate_opts rel = {.repo_based_tags = o->repo_based_tags, .tmp_dir = tmp};
+        struct ip_relocate_opts rel = {.repo_based_tags = o->repo_based_tags,
+                                       .tmp_dir = cli_tmp_dir()};
         if ((rc = ip_graph_to_repo(&g, dst, &co, &rel, err)) < 0)
             goto out;
-        ui_line("copy | done uploading images");
-        ui_line("Pushed '%s@%s'", dst->location, g.nodes[0].digest);
+        ui_line(gl, "copy | done uploading images");
+        ui_line(gl, "Pushed '%s@%s'", dst->location, g.nodes[0].digest);
         if (o->lock_output)
             rc = write_lock_output(o, &g, dst, err);
     }
     if (rc == 0)
-        ui_line("copy | exported %zu images", g.n);
+        ui_line(gl, "copy | exported %zu images", g.n);
 out:
     ip_graph_release(&g);
     ip_store_free(dst);
@@ -278,46 +287,66 @@ out:
     return rc;
 }
 
-int cmd_copy(int argc, char **argv, struct ip_err *err)
-{
-    struct registry_flags rf;
-    struct copy_opts o;
-    struct flag flags[40];
-    size_t nf = 0;
-    int rc;
+#define O(field) offsetof(struct copy_opts, field)
 
-    memset(&o, 0, sizeof(o));
-    registry_flags_init(&rf);
-    flags[nf++] = (struct flag){"bundle", 'b', FLAG_STRING, &o.bundle, "Set bundle reference for copying", false};
-    flags[nf++] = (struct flag){"image", 'i', FLAG_STRING, &o.image, "Set image reference for copying", false};
-    flags[nf++] = (struct flag){"lock", 0, FLAG_STRING, &o.lock, "BundleLock of the bundle to copy", false};
-    flags[nf++] = (struct flag){"tar", 0, FLAG_STRING, &o.tar, "Path to tar file which contains assets to be copied to a registry", false};
-    flags[nf++] = (struct flag){"oci-tar", 0, FLAG_STRING, &o.oci_tar, "Same as --tar", false};
-    flags[nf++] = (struct flag){"to-repo", 0, FLAG_STRING, &o.to_repo, "Location to upload assets", false};
-    flags[nf++] = (struct flag){"to-tar", 0, FLAG_STRING, &o.to_tar, "Location to write a tar file containing assets (an OCI image layout)", false};
-    flags[nf++] = (struct flag){"to-oci-layout", 0, FLAG_STRING, &o.to_layout, "Location to write an OCI image layout directory", false};
-    flags[nf++] = (struct flag){"lock-output", 0, FLAG_STRING, &o.lock_output, "Location to output the generated lock file", false};
-    flags[nf++] = (struct flag){"include-non-distributable-layers", 0, FLAG_BOOL, &o.include_nd, "Include non-distributable layers when copying an image/bundle", false};
-    flags[nf++] = (struct flag){"cosign-signatures", 0, FLAG_BOOL, &o.cosign, "Find and copy cosign signatures for images", false};
-    flags[nf++] = (struct flag){"resume", 0, FLAG_BOOL, &o.resume, "Resume an interrupted copy to tar without fetching again what it already has", false};
-    flags[nf++] = (struct flag){"repo-based-tags", 0, FLAG_BOOL, &o.repo_based_tags, "Allow imgpkg to use repository-based tags for convenience", false};
-    nf = registry_flags_add(flags, nf, &rf);
-    flags[nf] = (struct flag){NULL, 0, 0, NULL, NULL, false};
+static const struct flag copy_flags[] = {
+    {"bundle", 'b', FLAG_STRING, O(bundle),
+     "Bundle reference for copying (happens thickly, i.e. bundle image + all referenced images)",
+     NULL, 0},
+    {"image", 'i', FLAG_STRING, O(image),
+     "Image reference for copying a generic image (example: docker.io/dkalinin/test-content)", NULL,
+     0},
+    {"lock", 0, FLAG_STRING, O(lock), "Lock file with asset references to copy to destination",
+     NULL, 0},
+    {"tar", 0, FLAG_STRING, O(tar),
+     "Path to tar file which contains assets to be copied to a registry", NULL, 0},
+    {"oci-tar", 0, FLAG_STRING, O(oci_tar), "Same as --tar", NULL, 0},
+    {"to-repo", 0, FLAG_STRING, O(to_repo), "Location to upload assets", NULL, 0},
+    {"to-tar", 0, FLAG_STRING, O(to_tar), "Location to write a tar file containing assets", NULL,
+     0},
+    {"to-oci-layout", 0, FLAG_STRING, O(to_layout),
+     "Location to write an OCI image layout directory", NULL, 0},
+    {"lock-output", 0, FLAG_STRING, O(lock_output),
+     "Location to output the generated lockfile. Option only available when using --bundle or "
+     "--lock flags",
+     NULL, 0},
+    {"include-non-distributable-layers", 0, FLAG_BOOL, O(include_nd),
+     "Include non-distributable layers when copying an image/bundle", NULL, 0},
+    {"cosign-signatures", 0, FLAG_BOOL, O(cosign), "Find and copy cosign signatures for images",
+     NULL, 0},
+    {"resume", 0, FLAG_BOOL, O(resume),
+     "Resume the copy to tar. When set to true will try to read the tar and only download the "
+     "missing blobs",
+     NULL, 0},
+    {"repo-based-tags", 0, FLAG_BOOL, O(repo_based_tags),
+     "Allow imgpkg to use repository-based tags for convenience", NULL, 0},
+    FLAG_END,
+};
 
-    rc = cli_parse(&copy_cmd, flags, argc, argv, err);
-    if (rc == 0 && g_cli.help)
-        cli_print_help(&copy_cmd, flags);
-    else if (rc == 0)
-        rc = do_copy(&o, &rf, err);
-    registry_flags_release(&rf);
-    free(o.bundle);
-    free(o.image);
-    free(o.lock);
-    free(o.tar);
-    free(o.oci_tar);
-    free(o.to_repo);
-    free(o.to_tar);
-    free(o.to_layout);
-    free(o.lock_output);
-    return rc;
-}
+static const struct flag_use copy_uses[] = {
+    {copy_flags, 0},
+    {registry_flag_table, O(rf)},
+    {NULL, 0},
+};
+
+const struct command cmd_copy = {
+    .name = "copy",
+    .summary = "Copy a bundle from one location to another",
+    .examples =
+        "\n"
+        "    # Copy bundle dkalinin/app1-bundle to local tarball at /Volumes/app1-bundle.tar\n"
+        "    imgpkg copy -b dkalinin/app1-bundle --to-tar /Volumes/app1-bundle.tar\n"
+        "\n"
+        "    # Copy bundle dkalinin/app1-bundle to another registry (or repository)\n"
+        "    imgpkg copy -b dkalinin/app1-bundle --to-repo internal-registry/app1-bundle\n"
+        "\n"
+        "    # Copy image dkalinin/app1-image to another registry (or repository)\n"
+        "    imgpkg copy -i dkalinin/app1-image --to-repo internal-registry/app1-image\n"
+        "\n"
+        "    # Copy using image --repo-based-tags flag\n"
+        "    imgpkg copy -i registry.foo.bar/some/application/app \\\n"
+        "                --to-repo other-reg.faz.baz/my-app --repo-based-tags\n",
+    .flags = copy_uses,
+    .opts_size = sizeof(struct copy_opts),
+    .run = copy_run,
+};

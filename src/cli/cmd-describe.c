@@ -9,10 +9,6 @@
 #include "imgpkg/yaml-writer.h"
 #include "util/banned.h"
 
-static const struct command describe_cmd = {
-    "describe", "Describe the images and bundles contained in a given bundle",
-    "imgpkg describe -b REF [-o text|yaml] [flags]", cmd_describe};
-
 struct dctx {
     const struct ip_graph *g;
     bool layers;
@@ -188,36 +184,26 @@ static void yaml_bundle(struct dctx *c, const struct ip_graph_node *b, const cha
     items_free(it, n);
 }
 
-int cmd_describe(int argc, char **argv, struct ip_err *err)
-{
+struct describe_opts {
     struct registry_flags rf;
+    char *bundle, *output;
+    bool layers, cosign;
+};
+
+static int describe_run(const struct cli_global *gl, void *opts, struct ip_err *err)
+{
+    struct describe_opts *o = opts;
     struct ip_registry_opts ro;
-    char *bundle = NULL, *output = NULL;
-    bool layers = false, cosign = true;
-    struct flag flags[24];
-    size_t nf = 0;
+    const char *bundle = o->bundle, *output = o->output;
     struct ip_source_set *set = NULL;
     struct ip_graph g = {0};
     int rc;
 
-    registry_flags_init(&rf);
-    flags[nf++] = (struct flag){"bundle", 'b', FLAG_STRING, &bundle, "Set bundle reference", false};
-    flags[nf++] = (struct flag){"output-type", 'o', FLAG_STRING, &output, "Type of output possible values: [text, yaml]", false};
-    flags[nf++] = (struct flag){"layers", 0, FLAG_BOOL, &layers, "Retrieve image layers info", false};
-    flags[nf++] = (struct flag){"cosign-artifacts", 0, FLAG_BOOL, &cosign, "Retrieve cosign artifact information (default true)", false};
-    flags[nf++] = (struct flag){"cosign-signatures", 0, FLAG_BOOL, &cosign, "Same as --cosign-artifacts", false};
-    nf = registry_flags_add(flags, nf, &rf);
-    flags[nf] = (struct flag){NULL, 0, 0, NULL, NULL, false};
-    if ((rc = cli_parse(&describe_cmd, flags, argc, argv, err)) < 0)
-        goto out;
-    if (g_cli.help) {
-        cli_print_help(&describe_cmd, flags);
-        goto out;
-    }
-    if ((rc = registry_flags_opts(&rf, &ro, err)) < 0)
+    if ((rc = registry_flags_opts(gl, &o->rf, &ro, err)) < 0)
         goto out;
     if (output && strcmp(output, "text") != 0 && strcmp(output, "yaml") != 0) {
-        rc = ip_err_set(err, IP_E_USAGE, "--output-type can only have the following values: [text, yaml]");
+        rc = ip_err_set(err, IP_E_USAGE,
+                        "--output-type can only have the following values: [text, yaml]");
         goto out;
     }
     if (!bundle) {
@@ -225,14 +211,14 @@ int cmd_describe(int argc, char **argv, struct ip_err *err)
         goto out;
     }
     set = ip_source_set_new(&ro);
-    struct ip_graph_opts go = {.kind = IP_ROOT_BUNDLE, .cosign_signatures = cosign};
+    struct ip_graph_opts go = {.kind = IP_ROOT_BUNDLE, .cosign_signatures = o->cosign};
     if ((rc = ip_graph_from_registry(set, bundle, &go, &g, err)) < 0) {
         if (err->code == IP_E_INPUT)
             ip_err_set(err, IP_E_INPUT, "Only bundles can be described, and %s is not a bundle",
                        bundle);
         goto out;
     }
-    struct dctx c = {.g = &g, .layers = layers};
+    struct dctx c = {.g = &g, .layers = o->layers};
     const struct ip_graph_node *root = &g.nodes[0];
     if (output && !strcmp(output, "yaml")) {
         struct ip_buf b = IP_BUF_INIT;
@@ -248,8 +234,35 @@ int cmd_describe(int argc, char **argv, struct ip_err *err)
 out:
     ip_graph_release(&g);
     ip_source_set_free(set);
-    registry_flags_release(&rf);
-    free(bundle);
-    free(output);
     return rc;
 }
+
+#define O(field) offsetof(struct describe_opts, field)
+
+static const struct flag describe_flags[] = {
+    {"bundle", 'b', FLAG_STRING, O(bundle),
+     "Bundle reference for copying (happens thickly, i.e. bundle image + all referenced images)",
+     NULL, 0},
+    {"output-type", 'o', FLAG_STRING, O(output), "Type of output possible values: [text, yaml]",
+     "text", 0},
+    {"layers", 0, FLAG_BOOL, O(layers), "Retrieve image layers info", NULL, 0},
+    {"cosign-artifacts", 0, FLAG_BOOL, O(cosign),
+     "Retrieve cosign artifact information (Default: true)", "true", 0},
+    {"cosign-signatures", 0, FLAG_BOOL, O(cosign), "Same as --cosign-artifacts", "true", 0},
+    FLAG_END,
+};
+
+static const struct flag_use describe_uses[] = {
+    {describe_flags, 0},
+    {registry_flag_table, O(rf)},
+    {NULL, 0},
+};
+
+const struct command cmd_describe = {
+    .name = "describe",
+    .summary = "Describe the images and bundles associated with a give bundle",
+    .examples = "\n    # Describe a bundle\n    imgpkg describe -b carvel.dev/app1-bundle\n",
+    .flags = describe_uses,
+    .opts_size = sizeof(struct describe_opts),
+    .run = describe_run,
+};

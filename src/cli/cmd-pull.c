@@ -15,12 +15,8 @@
 #include "imgpkg/lock.h"
 #include "util/banned.h"
 
-static const struct command pull_cmd = {
-    "pull", "Pull a bundle or image into a directory",
-    "imgpkg pull (-b REF | -i REF | --lock FILE | --tar FILE | --oci-layout DIR) -o DIR [flags]",
-    cmd_pull};
-
 struct pull_opts {
+    struct registry_flags rf;
     char *bundle, *image, *lock, *tar, *layout, *output;
     bool recursive, bundle_check, keep_permissions;
 };
@@ -84,8 +80,9 @@ static int extract_to(struct ip_store *s, const struct ip_manifest *m, const cha
 
 /* Rewrites DIR/.imgpkg/images.yml relative to `repo` (registry/repository) when
  * every image is found there (or a locations record says they were copied). */
-static int relocate_lock(struct ip_store *bundle_store, const struct ip_graph_node *b,
-                         const char *dir, bool print, struct ip_err *err)
+static int relocate_lock(const struct cli_global *g, struct ip_store *bundle_store,
+                         const struct ip_graph_node *b, const char *dir, bool print,
+                         struct ip_err *err)
 {
     cleanup_free char *ltag = ip_imgpkg_locations_tag(b->digest);
     cleanup_free char *path = ip_xasprintf("%s/.imgpkg/images.yml", dir);
@@ -94,7 +91,7 @@ static int relocate_lock(struct ip_store *bundle_store, const struct ip_graph_no
     int rc;
 
     if (print)
-        ui_line("\nLocating image lock file images...");
+        ui_line(g, "\nLocating image lock file images...");
     if (ip_store_get_manifest(bundle_store, ltag, &m, err) == 0) {
         ip_manifest_free(m);
     } else {
@@ -115,7 +112,7 @@ static int relocate_lock(struct ip_store *bundle_store, const struct ip_graph_no
     }
     if (!relocated) {
         if (print)
-            ui_line("One or more images not found in bundle repo; skipping lock file update");
+            ui_line(g, "One or more images not found in bundle repo; skipping lock file update");
         return 0;
     }
     struct ip_images_lock l = {0};
@@ -134,7 +131,8 @@ static int relocate_lock(struct ip_store *bundle_store, const struct ip_graph_no
     if (rc < 0)
         return ip_err_wrap(err, "Rewriting image lock file");
     if (print)
-        ui_line("The bundle repo (%s) is hosting every image specified in the bundle's Images "
+        ui_line(g,
+                "The bundle repo (%s) is hosting every image specified in the bundle's Images "
                 "Lock file (.imgpkg/images.yml)",
                 bundle_store->location);
     return 0;
@@ -199,8 +197,110 @@ static int root_from_registry(struct ip_source_set *set, const char *ref_str, st
     return rc;
 }
 
-static int do_pull(struct pull_opts *o, struct registry_flags *rf, struct ip_err *err)
+/* From a tarball or layout: -b/-i NAME[:TAG] (or a digest) picks the entry,
+ * else the layout's root. */
+static int load_from_layout(const struct pull_opts *o, struct ip_store *src,
+                            const struct ip_graph_opts *go, struct ip_graph *g,
+                            struct ip_manifest **m, struct ip_err *err)
 {
+    int rc;
+    const char *name = o->bundle ? o->bundle : o->image;
+    if (name) {
+        /* NAME[:TAG] or a digest picks the entry */
+        struct ip_ref r;
+        memset(&r, 0, sizeof(r));
+        const char *sel = name;
+        if (!ip_digest_valid(name) && ip_ref_parse(name, &r, err) == 0)
+            sel = r.digest[0] ? r.digest : (r.tag ? r.tag : "latest");
+        rc = ip_store_get_manifest(src, sel, m, err);
+        ip_ref_release(&r);
+        if (rc < 0)
+            return rc;
+        struct ip_graph_node *n = ip_xcalloc(1, sizeof(*n));
+        g->nodes = n;
+        g->n = g->cap = 1;
+        n->src = src;
+        n->is_root = true;
+        memcpy(n->digest, (*m)->digest, IP_DIGEST_SIZE);
+        if ((rc = ip_image_is_bundle(src, *m, &n->is_bundle, err)) < 0)
+            return rc;
+    } else {
+        if ((rc = ip_graph_from_layout(src, go, g, err)) < 0)
+            return rc;
+        if ((rc = ip_store_get_manifest(src, g->nodes[0].digest, m, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* From the registry: only what pull needs, the root, and with -r the nested
+ * bundles. */
+static int load_from_registry(const struct pull_opts *o, struct ip_source_set *set,
+                              const struct ip_graph_opts *go, struct ip_graph *g,
+                              struct ip_manifest **m, struct ip_err *err)
+{
+    int rc;
+    const char *ref = o->bundle ? o->bundle : o->image;
+    cleanup_free char *lock_ref = NULL;
+    if (o->lock) {
+        struct ip_buf b = IP_BUF_INIT;
+        if ((rc = ip_read_file(o->lock, 16u << 20, &b, err)) < 0)
+            return rc;
+        const char *img = strstr(b.data ? b.data : "", "image:");
+        if (!img || !strstr(b.data, "BundleLock")) {
+            ip_buf_release(&b);
+            rc = ip_err_set(err, IP_E_INPUT, "--lock '%s' is not a BundleLock", o->lock);
+            return rc;
+        }
+        img += 6;
+        while (*img == ' ')
+            img++;
+        lock_ref = ip_xstrndup(img, strcspn(img, " \r\n"));
+        ip_buf_release(&b);
+        ref = lock_ref;
+    }
+    /* only what pull needs: the root, and with -r the nested bundles */
+    if ((rc = root_from_registry(set, ref, g, err)) < 0)
+        return rc;
+    if (o->recursive && g->nodes[0].is_bundle && !(o->image && o->bundle_check)) {
+        cleanup_free char *pinned = ip_xstrdup(g->nodes[0].orig_ref);
+        ip_graph_release(g);
+        if ((rc = ip_graph_from_registry(set, pinned, go, g, err)) < 0)
+            return rc;
+    }
+    if ((rc = ip_store_get_manifest(g->nodes[0].src, g->nodes[0].digest, m, err)) < 0)
+        return rc;
+    return 0;
+}
+
+/* -r: every nested bundle into .imgpkg/bundles/sha256-HEX. */
+static int pull_nested(const struct cli_global *gl, const struct pull_opts *o,
+                       const struct ip_graph *g, bool from_registry, struct ip_err *err)
+{
+    int rc;
+    for (size_t i = 1; i < g->n; i++) {
+        struct ip_graph_node *n = &g->nodes[i];
+        if (!n->is_bundle)
+            continue;
+        struct ip_manifest *nm = NULL;
+        cleanup_free char *dir =
+            ip_xasprintf("%s/.imgpkg/bundles/sha256-%s", o->output, ip_digest_hex(n->digest));
+        if ((rc = ip_store_get_manifest(n->src, n->digest, &nm, err)) < 0)
+            return rc;
+        ui_line(gl, "Pulling nested bundle '%s@%s'", n->src->location, n->digest);
+        rc = extract_to(n->src, nm, dir, o, err);
+        ip_manifest_free(nm);
+        if (rc == 0 && from_registry)
+            rc = relocate_lock(gl, n->src, n, dir, false, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int pull_run(const struct cli_global *gl, void *opts, struct ip_err *err)
+{
+    struct pull_opts *o = opts;
     struct ip_registry_opts ro;
     struct ip_source_set *set = NULL;
     struct ip_store *src = NULL;
@@ -208,7 +308,7 @@ static int do_pull(struct pull_opts *o, struct registry_flags *rf, struct ip_err
     struct ip_manifest *m = NULL;
     int rc;
 
-    if ((rc = registry_flags_opts(rf, &ro, err)) < 0)
+    if ((rc = registry_flags_opts(gl, &o->rf, &ro, err)) < 0)
         return rc;
     if (!o->output || !*o->output)
         return ip_err_set(err, IP_E_USAGE, "Expected --output to be none empty");
@@ -230,62 +330,10 @@ static int do_pull(struct pull_opts *o, struct registry_flags *rf, struct ip_err
     if (o->tar || o->layout) {
         if ((rc = open_layout_source(o->tar, o->layout, &src, err)) < 0)
             goto out;
-        const char *name = o->bundle ? o->bundle : o->image;
-        if (name) {
-            /* NAME[:TAG] or a digest picks the entry */
-            struct ip_ref r;
-            memset(&r, 0, sizeof(r));
-            const char *sel = name;
-            if (!ip_digest_valid(name) && ip_ref_parse(name, &r, err) == 0)
-                sel = r.digest[0] ? r.digest : (r.tag ? r.tag : "latest");
-            rc = ip_store_get_manifest(src, sel, &m, err);
-            ip_ref_release(&r);
-            if (rc < 0)
-                goto out;
-            struct ip_graph_node *n = ip_xcalloc(1, sizeof(*n));
-            g.nodes = n;
-            g.n = g.cap = 1;
-            n->src = src;
-            n->is_root = true;
-            memcpy(n->digest, m->digest, IP_DIGEST_SIZE);
-            if ((rc = ip_image_is_bundle(src, m, &n->is_bundle, err)) < 0)
-                goto out;
-        } else {
-            if ((rc = ip_graph_from_layout(src, &go, &g, err)) < 0)
-                goto out;
-            if ((rc = ip_store_get_manifest(src, g.nodes[0].digest, &m, err)) < 0)
-                goto out;
-        }
-    } else {
-        const char *ref = o->bundle ? o->bundle : o->image;
-        cleanup_free char *lock_ref = NULL;
-        if (o->lock) {
-            struct ip_buf b = IP_BUF_INIT;
-            if ((rc = ip_read_file(o->lock, 16u << 20, &b, err)) < 0)
-                goto out;
-            const char *img = strstr(b.data ? b.data : "", "image:");
-            if (!img || !strstr(b.data, "BundleLock")) {
-                ip_buf_release(&b);
-                rc = ip_err_set(err, IP_E_INPUT, "--lock '%s' is not a BundleLock", o->lock);
-                goto out;
-            }
-            img += 6;
-            while (*img == ' ')
-                img++;
-            lock_ref = ip_xstrndup(img, strcspn(img, " \r\n"));
-            ip_buf_release(&b);
-            ref = lock_ref;
-        }
-        /* only what pull needs: the root, and with -r the nested bundles */
-        if ((rc = root_from_registry(set, ref, &g, err)) < 0)
+        if ((rc = load_from_layout(o, src, &go, &g, &m, err)) < 0)
             goto out;
-        if (o->recursive && g.nodes[0].is_bundle && !(o->image && o->bundle_check)) {
-            cleanup_free char *pinned = ip_xstrdup(g.nodes[0].orig_ref);
-            ip_graph_release(&g);
-            if ((rc = ip_graph_from_registry(set, pinned, &go, &g, err)) < 0)
-                goto out;
-        }
-        if ((rc = ip_store_get_manifest(g.nodes[0].src, g.nodes[0].digest, &m, err)) < 0)
+    } else {
+        if ((rc = load_from_registry(o, set, &go, &g, &m, err)) < 0)
             goto out;
     }
     struct ip_graph_node *root = &g.nodes[0];
@@ -303,7 +351,7 @@ static int do_pull(struct pull_opts *o, struct registry_flags *rf, struct ip_err
     }
     if ((rc = pick_platform(root->src, &m, err)) < 0)
         goto out;
-    ui_line("Pulling %s '%s@%s'", root->is_bundle ? "bundle" : "image", root->src->location,
+    ui_line(gl, "Pulling %s '%s@%s'", root->is_bundle ? "bundle" : "image", root->src->location,
             root->digest);
     if ((rc = extract_to(root->src, m, o->output, o, err)) < 0)
         goto out;
@@ -311,28 +359,11 @@ static int do_pull(struct pull_opts *o, struct registry_flags *rf, struct ip_err
     if (root->is_bundle && from_registry && !o->image) {
         if (!root->lock.n_images && !root->lock.images)
             ip_bundle_images_lock(root->src, m, &root->lock, err);
-        if ((rc = relocate_lock(root->src, root, o->output, true, err)) < 0)
+        if ((rc = relocate_lock(gl, root->src, root, o->output, true, err)) < 0)
             goto out;
     }
-    if (o->recursive && root->is_bundle) {
-        for (size_t i = 1; i < g.n; i++) {
-            struct ip_graph_node *n = &g.nodes[i];
-            if (!n->is_bundle)
-                continue;
-            struct ip_manifest *nm = NULL;
-            cleanup_free char *dir =
-                ip_xasprintf("%s/.imgpkg/bundles/sha256-%s", o->output, ip_digest_hex(n->digest));
-            if ((rc = ip_store_get_manifest(n->src, n->digest, &nm, err)) < 0)
-                goto out;
-            ui_line("Pulling nested bundle '%s@%s'", n->src->location, n->digest);
-            rc = extract_to(n->src, nm, dir, o, err);
-            ip_manifest_free(nm);
-            if (rc == 0 && from_registry)
-                rc = relocate_lock(n->src, n, dir, false, err);
-            if (rc < 0)
-                goto out;
-        }
-    }
+    if (o->recursive && root->is_bundle)
+        rc = pull_nested(gl, o, &g, from_registry, err);
 out:
     ip_manifest_free(m);
     ip_graph_release(&g);
@@ -341,62 +372,43 @@ out:
     return rc;
 }
 
-int cmd_pull(int argc, char **argv, struct ip_err *err)
-{
-    struct registry_flags rf;
-    struct pull_opts o;
-    struct flag flags[30];
-    size_t nf = 0;
-    int rc;
+#define O(field) offsetof(struct pull_opts, field)
 
-    memset(&o, 0, sizeof(o));
-    o.bundle_check = true;
-    registry_flags_init(&rf);
-    flags[nf++] = (struct flag){
-        "bundle", 'b', FLAG_STRING, &o.bundle, "Set bundle reference (with --tar: the tag to pull)",
-        false};
-    flags[nf++] = (struct flag){
-        "image", 'i', FLAG_STRING, &o.image, "Set image reference (with --tar: the tag to pull)",
-        false};
-    flags[nf++] =
-        (struct flag){"lock", 0, FLAG_STRING, &o.lock, "BundleLock of the bundle to pull", false};
-    flags[nf++] = (struct flag){
-        "tar", 0, FLAG_STRING, &o.tar, "Pull from a tarball (OCI, or imgpkg's own)", false};
-    flags[nf++] = (struct flag){
-        "oci-layout", 0, FLAG_STRING, &o.layout, "Pull from an OCI image layout directory", false};
-    flags[nf++] = (struct flag){"output", 'o', FLAG_STRING, &o.output, "Set output path", false};
-    flags[nf++] = (struct flag){"recursive",
-                                'r',
-                                FLAG_BOOL,
-                                &o.recursive,
-                                "Recursively pull all nested bundles into .imgpkg/bundles/",
-                                false};
-    flags[nf++] = (struct flag){
-        "image-is-bundle-check",
-        0,
-        FLAG_BOOL,
-        &o.bundle_check,
-        "Error when image is a bundle (disable to pull a bundle as an image) (default true)",
-        false};
-    flags[nf++] = (struct flag){"preserve-permissions",
-                                0,
-                                FLAG_BOOL,
-                                &o.keep_permissions,
-                                "Keep the permissions of the files as stored",
-                                false};
-    nf = registry_flags_add(flags, nf, &rf);
-    flags[nf] = (struct flag){NULL, 0, 0, NULL, NULL, false};
-    rc = cli_parse(&pull_cmd, flags, argc, argv, err);
-    if (rc == 0 && g_cli.help)
-        cli_print_help(&pull_cmd, flags);
-    else if (rc == 0)
-        rc = do_pull(&o, &rf, err);
-    registry_flags_release(&rf);
-    free(o.bundle);
-    free(o.image);
-    free(o.lock);
-    free(o.tar);
-    free(o.layout);
-    free(o.output);
-    return rc;
-}
+static const struct flag pull_flags[] = {
+    {"bundle", 'b', FLAG_STRING, O(bundle), "Set bundle (example: docker.io/dkalinin/test-content)",
+     NULL, 0},
+    {"image", 'i', FLAG_STRING, O(image), "Set image (example: docker.io/dkalinin/test-content)",
+     NULL, 0},
+    {"lock", 0, FLAG_STRING, O(lock), "Lock file with asset references to copy to destination",
+     NULL, 0},
+    {"tar", 0, FLAG_STRING, O(tar),
+     "Pull from a tarball (OCI, or imgpkg's own); -b/-i pick its image by tag", NULL, 0},
+    {"oci-layout", 0, FLAG_STRING, O(layout),
+     "Pull from an OCI image layout directory; -b/-i pick its image by tag", NULL, 0},
+    {"output", 'o', FLAG_STRING, O(output), "Output directory path", NULL, 0},
+    {"recursive", 'r', FLAG_BOOL, O(recursive),
+     "Recursively iterate and fetch content of every bundle", NULL, 0},
+    {"image-is-bundle-check", 0, FLAG_BOOL, O(bundle_check),
+     "Error when image is a bundle (disable pulling bundles via -i)", "true", 0},
+    {"preserve-permissions", 0, FLAG_BOOL, O(keep_permissions),
+     "Keep the permissions of the files as stored", NULL, 0},
+    FLAG_END,
+};
+
+static const struct flag_use pull_uses[] = {
+    {pull_flags, 0},
+    {registry_flag_table, O(rf)},
+    {NULL, 0},
+};
+
+const struct command cmd_pull = {
+    .name = "pull",
+    .summary = "Pull files from bundle, image, or bundle lock file",
+    .examples = "\n  # Pull bundle repo/app1-bundle and extract into /tmp/app1-bundle\n"
+                "  imgpkg pull -b repo/app1-bundle -o /tmp/app1-bundle\n\n"
+                "  # Pull image repo/app1-image and extract into /tmp/app1-image\n"
+                "  imgpkg pull -i repo/app1-image -o /tmp/app1-image\n",
+    .flags = pull_uses,
+    .opts_size = sizeof(struct pull_opts),
+    .run = pull_run,
+};

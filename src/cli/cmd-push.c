@@ -12,29 +12,9 @@
 #include "imgpkg/lock.h"
 #include "util/banned.h"
 
-static const struct command push_cmd = {
-    "push", "Push files as a bundle or image, or an OCI image layout, to a registry",
-    "imgpkg push (-b|-i) REF -f PATH... [--to-oci-tar FILE] [--lock-output FILE] [flags]\n"
-    "  imgpkg push (--tar FILE | --oci-layout DIR) (--to-repo REPO | -b REF | -i REF) [flags]",
-    cmd_push};
-
-/* A tarball is told by its content: an OCI image layout (oci-layout member) or
- * Go imgpkg's own format (manifest.json array of image descriptors). */
-int open_layout_source(const char *tar, const char *dir, struct ip_store **out, struct ip_err *err)
-{
-    struct stat st;
-    if (!tar)
-        return ip_store_oci_dir_open(dir, false, out, err);
-    if (stat(tar, &st) < 0 || !S_ISREG(st.st_mode) || ip_tar_has_member(tar, "oci-layout"))
-        return ip_store_oci_tar_open(tar, out, err); /* reports a missing file too */
-    if (ip_tar_is_imgpkg_legacy(tar))
-        return ip_store_imgpkg_tar_open(tar, out, err);
-    return ip_err_set(err, IP_E_INPUT,
-                      "'%s' is neither an OCI image layout tarball nor an imgpkg tarball", tar);
-}
-
-static int push_files(struct build_flags *bf, const char *to_oci_tar, const char *lock_output,
-                      const struct ip_registry_opts *ro, int concurrency, struct ip_err *err)
+static int push_files(const struct cli_global *g, struct build_flags *bf, const char *to_oci_tar,
+                      const char *lock_output, const struct ip_registry_opts *ro, int concurrency,
+                      struct ip_err *err)
 {
     struct image_name name;
     struct ip_build_result br;
@@ -53,7 +33,7 @@ static int push_files(struct build_flags *bf, const char *to_oci_tar, const char
         if ((rc = ip_store_oci_tar_create(to_oci_tar, &tar, err)) < 0)
             goto out;
     } else {
-        tmp_dir = ip_xstrdup(getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        tmp_dir = ip_xstrdup(cli_tmp_dir());
     }
     if ((rc = build_from_flags(bf, tmp_dir, true, &br, err)) < 0)
         goto out;
@@ -68,16 +48,17 @@ static int push_files(struct build_flags *bf, const char *to_oci_tar, const char
     item.n_tags = 2;
     item.annotations = name.ann; /* the tag */
     item.n_annotations = 1;
-    struct ip_copy_opts co = {.concurrency = concurrency, .retries = ro->retries,
-                              .progress = ui_is_tty() ? ip_copy_progress_lines : NULL};
+    struct ip_copy_opts co = {.concurrency = concurrency,
+                              .retries = ro->retries,
+                              .progress = ui_is_tty(g) ? ip_copy_progress_lines : NULL};
     if ((rc = ip_copy(br.store, reg, &item, 1, &co, &res, err)) < 0)
         goto out;
     repo = ip_ref_name(&name.ref);
-    ui_line("Pushed '%s@%s'", repo, res.digest);
+    ui_line(g, "Pushed '%s@%s'", repo, res.digest);
     if (tar) {
         if ((rc = write_built(&br, &name, tar, tar_digest, err)) < 0)
             goto out;
-        ui_line("Saved '%s@%s' to %s", name.shown, tar_digest, to_oci_tar);
+        ui_line(g, "Saved '%s@%s' to %s", name.shown, tar_digest, to_oci_tar);
     }
     if (lock_output) {
         image = ip_xasprintf("%s@%s", repo, res.digest);
@@ -97,86 +78,91 @@ out:
     return rc;
 }
 
-int cmd_push(int argc, char **argv, struct ip_err *err)
-{
+struct push_opts {
     struct build_flags bf;
     struct registry_flags rf;
-    struct ip_registry_opts ro;
-    char *to_oci_tar = NULL, *lock_output = NULL, *tar = NULL, *oci_tar = NULL,
-         *oci_layout = NULL, *to_repo = NULL;
-    struct flag flags[32];
-    size_t nf;
+    char *to_oci_tar, *lock_output, *tar, *oci_tar, *oci_layout, *to_repo;
+};
+
+#define O(field) offsetof(struct push_opts, field)
+
+static const struct flag push_flags[] = {
+    {"to-oci-tar", 0, FLAG_STRING, O(to_oci_tar),
+     "Also write the image to an OCI image layout tarball", NULL, 0},
+    {"lock-output", 0, FLAG_STRING, O(lock_output),
+     "Location to output the generated lockfile (BundleLock for -b, ImagesLock for -i)", NULL, 0},
+    {"tar", 0, FLAG_STRING, O(tar), "Push the images of an OCI image layout tarball", NULL, 0},
+    {"oci-tar", 0, FLAG_STRING, O(oci_tar), "Same as --tar", NULL, 0},
+    {"oci-layout", 0, FLAG_STRING, O(oci_layout),
+     "Push the images of an OCI image layout directory", NULL, 0},
+    {"to-repo", 0, FLAG_STRING, O(to_repo),
+     "With --tar or --oci-layout: push every image, each under its own tag, into REPO", NULL, 0},
+    FLAG_END,
+};
+
+static const struct flag_use push_uses[] = {
+    {build_flag_table, O(bf)},
+    {push_flags, 0},
+    {registry_flag_table, O(rf)},
+    {NULL, 0},
+};
+
+/* --tar, --oci-tar or --oci-layout: a whole layout to the registry. */
+static int push_layout(const struct cli_global *g, struct push_opts *o,
+                       const struct ip_registry_opts *ro, struct ip_err *err)
+{
+    struct ip_store *src = NULL;
+    const char *tar = o->tar ? o->tar : o->oci_tar;
     int rc;
-
-    build_flags_init(&bf);
-    registry_flags_init(&rf);
-    nf = build_flags_add(flags, 0, &bf);
-    flags[nf++] = (struct flag){"to-oci-tar", 0, FLAG_STRING, &to_oci_tar, "Also write the image to an OCI image layout tarball", false};
-    flags[nf++] = (struct flag){"lock-output", 0, FLAG_STRING, &lock_output, "Location to output the generated lock file (BundleLock for -b, ImagesLock for -i)", false};
-    flags[nf++] = (struct flag){"tar", 0, FLAG_STRING, &tar, "Push the images of an OCI image layout tarball", false};
-    flags[nf++] = (struct flag){"oci-tar", 0, FLAG_STRING, &oci_tar, "Same as --tar", false};
-    flags[nf++] = (struct flag){"oci-layout", 0, FLAG_STRING, &oci_layout, "Push the images of an OCI image layout directory", false};
-    flags[nf++] = (struct flag){"to-repo", 0, FLAG_STRING, &to_repo, "With --tar or --oci-layout: push every image, each under its own tag, into REPO", false};
-    nf = registry_flags_add(flags, nf, &rf);
-    flags[nf] = (struct flag){NULL, 0, 0, NULL, NULL, false};
-
-    rc = cli_parse(&push_cmd, flags, argc, argv, err);
-    if (rc < 0)
-        goto out;
-    if (g_cli.help) {
-        cli_print_help(&push_cmd, flags);
-        goto out;
-    }
-    if ((rc = registry_flags_opts(&rf, &ro, err)) < 0)
-        goto out;
-    if (tar && oci_tar) {
-        rc = ip_err_set(err, IP_E_USAGE, "Expected only one of --tar and --oci-tar");
-        goto out;
-    }
-    if (oci_tar) {
-        tar = oci_tar;
-        oci_tar = NULL;
-    }
-    if (tar || oci_layout) {
-        struct ip_store *src = NULL;
-        if (tar && oci_layout) {
-            rc = ip_err_set(err, IP_E_USAGE, "Expected only one of --tar and --oci-layout");
-            goto out;
-        }
-        if (bf.files.n || to_oci_tar) {
-            rc = ip_err_set(err, IP_E_USAGE, "--file and --to-oci-tar cannot be used with --tar or --oci-layout");
-            goto out;
-        }
-        if ((rc = open_layout_source(tar, oci_layout, &src, err)) < 0)
-            goto out;
-        struct publish_opts po = {.to_repo = to_repo, .bundle = bf.bundle, .image = bf.image,
-                                  .lock_output = lock_output, .registry = &ro,
-                                  .concurrency = rf.concurrency};
-        rc = publish_layout(src, &po, err);
-        ip_store_free(src);
-        goto out;
-    }
-    if (to_repo) {
-        rc = ip_err_set(err, IP_E_USAGE, "--to-repo goes with --tar or --oci-layout");
-        goto out;
-    }
-    if (bf.bundle && bf.image) {
-        rc = ip_err_set(err, IP_E_USAGE, "Expected only one of image or bundle");
-        goto out;
-    }
-    if (!bf.bundle && !bf.image) {
-        rc = ip_err_set(err, IP_E_USAGE, "Expected either image or bundle");
-        goto out;
-    }
-    rc = push_files(&bf, to_oci_tar, lock_output, &ro, rf.concurrency, err);
-out:
-    build_flags_release(&bf);
-    registry_flags_release(&rf);
-    free(to_oci_tar);
-    free(lock_output);
-    free(tar);
-    free(oci_tar);
-    free(oci_layout);
-    free(to_repo);
+    if (o->tar && o->oci_tar)
+        return ip_err_set(err, IP_E_USAGE, "Expected only one of --tar and --oci-tar");
+    if (tar && o->oci_layout)
+        return ip_err_set(err, IP_E_USAGE, "Expected only one of --tar and --oci-layout");
+    if (o->bf.files.n || o->to_oci_tar)
+        return ip_err_set(err, IP_E_USAGE,
+                          "--file and --to-oci-tar cannot be used with --tar or --oci-layout");
+    if ((rc = open_layout_source(tar, o->oci_layout, &src, err)) < 0)
+        return rc;
+    struct publish_opts po = {.to_repo = o->to_repo,
+                              .bundle = o->bf.bundle,
+                              .image = o->bf.image,
+                              .lock_output = o->lock_output,
+                              .registry = ro,
+                              .concurrency = o->rf.concurrency};
+    rc = publish_layout(g, src, &po, err);
+    ip_store_free(src);
     return rc;
 }
+
+static int push_run(const struct cli_global *g, void *opts, struct ip_err *err)
+{
+    struct push_opts *o = opts;
+    struct ip_registry_opts ro;
+    int rc;
+
+    if ((rc = registry_flags_opts(g, &o->rf, &ro, err)) < 0)
+        return rc;
+    if (o->tar || o->oci_tar || o->oci_layout)
+        return push_layout(g, o, &ro, err);
+    if (o->to_repo)
+        return ip_err_set(err, IP_E_USAGE, "--to-repo goes with --tar or --oci-layout");
+    if (o->bf.bundle && o->bf.image)
+        return ip_err_set(err, IP_E_USAGE, "Expected only one of image or bundle");
+    if (!o->bf.bundle && !o->bf.image)
+        return ip_err_set(err, IP_E_USAGE, "Expected either image or bundle");
+    return push_files(g, &o->bf, o->to_oci_tar, o->lock_output, &ro, o->rf.concurrency, err);
+}
+
+const struct command cmd_push = {
+    .name = "push",
+    .summary = "Push files as image",
+    .examples = "\n  # Push bundle repo/app1-config with contents of config/ directory\n"
+                "  imgpkg push -b repo/app1-config -f config/\n\n"
+                "  # Push image repo/app1-config with contents from multiple locations\n"
+                "  imgpkg push -i repo/app1-config -f config/ -f additional-config.yml\n\n"
+                "  # Push every image of an OCI image layout tarball, each under its own tag\n"
+                "  imgpkg push --tar images.tar --to-repo registry.example.com/images\n",
+    .flags = push_uses,
+    .opts_size = sizeof(struct push_opts),
+    .run = push_run,
+};

@@ -7,18 +7,34 @@
 #include "imgpkg/json.h"
 #include "util/banned.h"
 
-static const struct command tag_list_cmd = {"tag list", "List tags for image repository",
-                                            "imgpkg tag list -i REPO [--digests] [flags]", NULL};
-static const struct command tag_resolve_cmd = {"tag resolve", "Resolve tag to a digest for image",
-                                               "imgpkg tag resolve -i REF [flags]", NULL};
+struct tag_opts {
+    struct registry_flags rf;
+    char *image;
+    bool digests, internal;
+};
+
+#define O(field) offsetof(struct tag_opts, field)
+
+static const struct flag tag_image_flag[] = {
+    {"image", 'i', FLAG_STRING, O(image), "Set image (example: docker.io/dkalinin/test-content)",
+     NULL, 0},
+    FLAG_END,
+};
+
+static const struct flag tag_list_flags[] = {
+    {"digests", 0, FLAG_BOOL, O(digests), "Include digests", NULL, 0},
+    {"imgpkg-internal-tags", 0, FLAG_BOOL, O(internal), "Include internal .imgpkg tags", NULL, 0},
+    FLAG_END,
+};
 
 /* The checks both subcommands start with: flags, -i, and the repository. */
-static int open_image_repo(struct registry_flags *rf, const char *image, struct ip_ref *ref,
-                           struct ip_store **s, struct ip_err *err)
+static int open_image_repo(const struct cli_global *g, const struct registry_flags *rf,
+                           const char *image, struct ip_ref *ref, struct ip_store **s,
+                           struct ip_err *err)
 {
     struct ip_registry_opts ro;
     int rc;
-    if ((rc = registry_flags_opts(rf, &ro, err)) < 0)
+    if ((rc = registry_flags_opts(g, rf, &ro, err)) < 0)
         return rc;
     if (!image)
         return ip_err_set(err, IP_E_USAGE, "Expected image flag (-i) to be specified");
@@ -32,13 +48,10 @@ static int str_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int tag_list(int argc, char **argv, struct ip_err *err)
+static int tag_list(const struct cli_global *gl, void *opts, struct ip_err *err)
 {
-    struct registry_flags rf;
-    char *image = NULL;
-    bool digests = false, internal = false;
-    struct flag flags[20];
-    size_t nf = 0;
+    struct tag_opts *o = opts;
+    bool digests = o->digests, internal = o->internal;
     struct ip_ref ref;
     struct ip_store *s = NULL;
     char **tags = NULL;
@@ -46,26 +59,14 @@ static int tag_list(int argc, char **argv, struct ip_err *err)
     int rc;
 
     memset(&ref, 0, sizeof(ref));
-    registry_flags_init(&rf);
-    flags[nf++] = (struct flag){"image", 'i', FLAG_STRING, &image, "Set image (example: docker.io/dkalinin/test-content)", false};
-    flags[nf++] = (struct flag){"digests", 0, FLAG_BOOL, &digests, "Include digests", false};
-    flags[nf++] = (struct flag){"imgpkg-internal-tags", 0, FLAG_BOOL, &internal, "Include internal .imgpkg tags", false};
-    nf = registry_flags_add(flags, nf, &rf);
-    flags[nf] = (struct flag){NULL, 0, 0, NULL, NULL, false};
-    if ((rc = cli_parse(&tag_list_cmd, flags, argc, argv, err)) < 0)
-        goto out;
-    if (g_cli.help) {
-        cli_print_help(&tag_list_cmd, flags);
-        goto out;
-    }
-    if ((rc = open_image_repo(&rf, image, &ref, &s, err)) < 0)
+    if ((rc = open_image_repo(gl, &o->rf, o->image, &ref, &s, err)) < 0)
         goto out;
     if ((rc = ip_registry_list_tags(s, &tags, &n, err)) < 0)
         goto out;
     qsort(tags, n, sizeof(char *), str_cmp);
     size_t shown = 0;
     yajl_gen g = NULL;
-    if (g_cli.json) {
+    if (gl->json) {
         g = ip_json_gen_new();
         yajl_gen_map_open(g);
         ip_json_str(g, "Tables");
@@ -137,34 +138,19 @@ out:
     free(tags);
     ip_store_free(s);
     ip_ref_release(&ref);
-    registry_flags_release(&rf);
-    free(image);
     return rc;
 }
 
-static int tag_resolve(int argc, char **argv, struct ip_err *err)
+static int tag_resolve(const struct cli_global *gl, void *opts, struct ip_err *err)
 {
-    struct registry_flags rf;
-    char *image = NULL;
-    struct flag flags[20];
-    size_t nf = 0;
+    struct tag_opts *o = opts;
     struct ip_ref ref;
     struct ip_store *s = NULL;
     struct ip_manifest *m = NULL;
     int rc;
 
     memset(&ref, 0, sizeof(ref));
-    registry_flags_init(&rf);
-    flags[nf++] = (struct flag){"image", 'i', FLAG_STRING, &image, "Set image (example: docker.io/dkalinin/test-content)", false};
-    nf = registry_flags_add(flags, nf, &rf);
-    flags[nf] = (struct flag){NULL, 0, 0, NULL, NULL, false};
-    if ((rc = cli_parse(&tag_resolve_cmd, flags, argc, argv, err)) < 0)
-        goto out;
-    if (g_cli.help) {
-        cli_print_help(&tag_resolve_cmd, flags);
-        goto out;
-    }
-    if ((rc = open_image_repo(&rf, image, &ref, &s, err)) < 0)
+    if ((rc = open_image_repo(gl, &o->rf, o->image, &ref, &s, err)) < 0)
         goto out;
     rc = ip_store_get_manifest(s, ref.digest[0] ? ref.digest : (ref.tag ? ref.tag : "latest"), &m,
                                err);
@@ -175,25 +161,43 @@ out:
     ip_manifest_free(m);
     ip_store_free(s);
     ip_ref_release(&ref);
-    registry_flags_release(&rf);
-    free(image);
     return rc;
 }
 
-int cmd_tag(int argc, char **argv, struct ip_err *err)
-{
-    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-        printf("Tag (list, resolve)\n\nUsage:\n  imgpkg tag [command]\n\nAvailable Commands:\n"
-               "  list       List tags for image repository\n"
-               "  resolve    Resolve tag to a digest for image\n");
-        if (argc < 1)
-            return 0;
-        g_cli.help = true;
-        return 0;
-    }
-    if (!strcmp(argv[0], "list") || !strcmp(argv[0], "ls"))
-        return tag_list(argc - 1, argv + 1, err);
-    if (!strcmp(argv[0], "resolve"))
-        return tag_resolve(argc - 1, argv + 1, err);
-    return ip_err_set(err, IP_E_USAGE, "unknown command \"%s\" for \"imgpkg tag\"", argv[0]);
-}
+static const struct flag_use tag_list_uses[] = {
+    {tag_image_flag, 0},
+    {tag_list_flags, 0},
+    {registry_flag_table, O(rf)},
+    {NULL, 0},
+};
+
+static const struct flag_use tag_resolve_uses[] = {
+    {tag_image_flag, 0},
+    {registry_flag_table, O(rf)},
+    {NULL, 0},
+};
+
+const struct command cmd_tag_list = {
+    .name = "list",
+    .alias = "ls",
+    .summary = "List tags for image",
+    .flags = tag_list_uses,
+    .opts_size = sizeof(struct tag_opts),
+    .run = tag_list,
+};
+
+const struct command cmd_tag_resolve = {
+    .name = "resolve",
+    .summary = "Resolve tag to digest for image",
+    .flags = tag_resolve_uses,
+    .opts_size = sizeof(struct tag_opts),
+    .run = tag_resolve,
+};
+
+static const struct command *const tag_subcommands[] = {&cmd_tag_list, &cmd_tag_resolve, NULL};
+
+const struct command cmd_tag = {
+    .name = "tag",
+    .summary = "Tag (list, resolve)",
+    .subcommands = tag_subcommands,
+};

@@ -7,51 +7,60 @@
 #include "imgpkg/verify.h"
 #include "util/banned.h"
 
-static const struct command verify_cmd = {
-    "verify", "Check an OCI image layout or tarball completely (sizes, digests, diff_ids)",
-    "imgpkg verify (--tar FILE | --oci-layout DIR)", cmd_verify};
-
 static void report(void *ctx, const char *line)
 {
     (void)ctx;
     printf("problem: %s\n", line);
 }
 
-int cmd_verify(int argc, char **argv, struct ip_err *err)
+struct verify_opts {
+    char *tar, *layout;
+};
+
+static int verify_run(const struct cli_global *g, void *opts, struct ip_err *err)
 {
-    char *tar = NULL, *layout = NULL;
+    struct verify_opts *o = opts;
     struct ip_store *s = NULL;
     struct ip_verify_stats st;
     int rc;
-    const struct flag flags[] = {
-        {"tar", 0, FLAG_STRING, &tar, "OCI image layout tarball to check", false},
-        {"oci-layout", 0, FLAG_STRING, &layout, "OCI image layout directory to check", false},
-        {NULL, 0, 0, NULL, NULL, false},
-    };
-    rc = cli_parse(&verify_cmd, flags, argc, argv, err);
-    if (rc == 0 && g_cli.help) {
-        cli_print_help(&verify_cmd, flags);
-        goto out;
-    }
-    if (rc < 0)
-        goto out;
-    if (!tar == !layout) {
-        rc = ip_err_set(err, IP_E_USAGE, "Expected either --tar or --oci-layout");
-        goto out;
-    }
-    if (tar)
-        rc = ip_store_oci_tar_open(tar, &s, err);
+
+    (void)g;
+    if (!o->tar == !o->layout)
+        return ip_err_set(err, IP_E_USAGE, "Expected either --tar or --oci-layout");
+    if (o->tar)
+        rc = ip_store_oci_tar_open(o->tar, &s, err);
     else
-        rc = ip_store_oci_dir_open(layout, false, &s, err);
+        rc = ip_store_oci_dir_open(o->layout, false, &s, err);
     if (rc < 0)
-        goto out;
+        return rc;
     rc = ip_verify_store(s, report, NULL, &st, err);
     if (rc == 0)
-        ui_result("Verified %s: %zu manifest%s, %zu blob%s, no problems", tar ? tar : layout,
-                  st.manifests, st.manifests == 1 ? "" : "s", st.blobs, st.blobs == 1 ? "" : "s");
-out:
+        ui_result("Verified %s: %zu manifest%s, %zu blob%s, no problems",
+                  o->tar ? o->tar : o->layout, st.manifests, st.manifests == 1 ? "" : "s", st.blobs,
+                  st.blobs == 1 ? "" : "s");
     ip_store_free(s);
-    free(tar);
-    free(layout);
     return rc;
 }
+
+#define O(field) offsetof(struct verify_opts, field)
+
+static const struct flag verify_flags[] = {
+    {"tar", 0, FLAG_STRING, O(tar), "OCI image layout tarball to check", NULL, 0},
+    {"oci-layout", 0, FLAG_STRING, O(layout), "OCI image layout directory to check", NULL, 0},
+    FLAG_END,
+};
+
+static const struct flag_use verify_uses[] = {
+    {verify_flags, 0},
+    {NULL, 0},
+};
+
+const struct command cmd_verify = {
+    .name = "verify",
+    .summary = "Check an OCI image layout or tarball completely (sizes, digests, diff_ids)",
+    .examples = "\n  # Check every manifest, blob and diff_id of a tarball\n"
+                "  imgpkg verify --tar app1-bundle.tar\n",
+    .flags = verify_uses,
+    .opts_size = sizeof(struct verify_opts),
+    .run = verify_run,
+};
