@@ -32,8 +32,12 @@ struct image_tar_fix {
     size_t have;   /* bytes of the current header gathered */
     uint64_t skip; /* entry data (padded to 512) still to pass through */
     bool done;     /* the end-of-archive blocks started */
+    bool in_pax;   /* gathering a pax extension and the header it describes */
+    struct ip_buf pax;
+    size_t pax_size, pax_len; /* its records' size; header + padded records */
 };
 int image_tar_fix_write(struct image_tar_fix *f, const void *data, size_t n, image_sink_fn out,
                         void *ctx, struct ip_err *err);
+void image_tar_fix_release(struct image_tar_fix *f);
 
 #endif

@@ -143,6 +143,8 @@ int ip_layer_write_to(const struct ip_build_entry *e, size_t n, bool preserve_pe
     c.gz = image_gzip_new(level, sink, &c);
     a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
+    /* names are bytes, as Go writes them: no conversion through the locale */
+    archive_write_set_options(a, "hdrcharset=BINARY");
     archive_write_set_bytes_per_block(a, 10240);
     archive_write_set_bytes_in_last_block(a, 1);
     if (archive_write_open2(a, &c, NULL, tar_out, NULL, NULL) != ARCHIVE_OK) {
@@ -189,6 +191,7 @@ out:
     free(pc.path);
     archive_write_free(a);
     image_gzip_free(c.gz);
+    image_tar_fix_release(&c.fix);
     ip_sha256_release(&c.diff);
     ip_sha256_release(&c.comp);
     return rc;
