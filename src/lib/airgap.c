@@ -2,6 +2,7 @@
  * registries or from a layout, writing it to a layout (the air-gap tarball),
  * and relocating it into one repository the way imgpkg does. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,12 +21,14 @@ struct ip_source_set {
     const struct ip_registry_opts *opts;
     struct source_entry *e;
     size_t n, cap;
+    pthread_mutex_t mu; /* images are located on several threads */
 };
 
 struct ip_source_set *ip_source_set_new(const struct ip_registry_opts *opts)
 {
     struct ip_source_set *s = ip_xcalloc(1, sizeof(*s));
     s->opts = opts;
+    pthread_mutex_init(&s->mu, NULL);
     return s;
 }
 
@@ -38,11 +41,24 @@ void ip_source_set_free(struct ip_source_set *set)
         ip_store_free(set->e[i].store);
     }
     free(set->e);
+    pthread_mutex_destroy(&set->mu);
     free(set);
 }
 
+static int source_set_store(struct ip_source_set *set, const struct ip_ref *ref,
+                            struct ip_store **out, struct ip_err *err);
+
 int ip_source_set_store(struct ip_source_set *set, const struct ip_ref *ref, struct ip_store **out,
                         struct ip_err *err)
+{
+    pthread_mutex_lock(&set->mu);
+    int rc = source_set_store(set, ref, out, err);
+    pthread_mutex_unlock(&set->mu);
+    return rc;
+}
+
+static int source_set_store(struct ip_source_set *set, const struct ip_ref *ref,
+                            struct ip_store **out, struct ip_err *err)
 {
     cleanup_free char *name = ip_ref_name(ref);
     for (size_t i = 0; i < set->n; i++) {
@@ -153,8 +169,8 @@ static int locate_image(struct ip_source_set *set, const struct ip_ref *bundle_r
     }
     if (rc < 0 && (err->code == IP_E_NOTFOUND || err->code == IP_E_AUTH)) {
         cleanup_free char *bname = ip_ref_name(bundle_ref);
-        ip_err_set(err, IP_E_NOTFOUND, "image '%s' (referenced by a bundle in %s) not found",
-                   image, bname);
+        ip_err_set(err, IP_E_NOTFOUND, "image '%s' (referenced by a bundle in %s) not found", image,
+                   bname);
     }
     ip_ref_release(&ref);
     return rc;
@@ -187,9 +203,84 @@ static int add_signatures(struct ip_graph *g, const struct ip_graph_opts *o, str
     return 0;
 }
 
+/* Locating the images of one bundle: every distinct image once, several at a
+ * time (each is two or three sequential requests), the results then taken in
+ * the lock file's order so the graph does not depend on timing. */
+#define LOCATE_THREADS 8
+
+struct located {
+    const char *image;
+    struct ip_store *store;
+    struct ip_manifest *m;
+    bool is_bundle;
+    int rc;
+    struct ip_err err;
+};
+
+struct locate_pool {
+    struct ip_source_set *set;
+    const struct ip_ref *bref;
+    struct located *l;
+    size_t n, next;
+    pthread_mutex_t mu;
+};
+
+static void *locate_worker(void *arg)
+{
+    struct locate_pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t i = p->next < p->n ? p->next++ : p->n;
+        pthread_mutex_unlock(&p->mu);
+        if (i >= p->n)
+            return NULL;
+        struct located *l = &p->l[i];
+        ip_err_clear(&l->err);
+        l->rc = locate_image(p->set, p->bref, l->image, &l->store, &l->m, &l->err);
+        if (l->rc == 0)
+            l->rc = ip_image_is_bundle(l->store, l->m, &l->is_bundle, &l->err);
+    }
+}
+
+static void locate_all(struct ip_source_set *set, const struct ip_ref *bref, struct located *l,
+                       size_t n)
+{
+    struct locate_pool p = {.set = set, .bref = bref, .l = l, .n = n};
+    pthread_t th[LOCATE_THREADS];
+    size_t nt = n < LOCATE_THREADS ? n : LOCATE_THREADS, started = 0;
+    pthread_mutex_init(&p.mu, NULL);
+    for (size_t i = 1; i < nt; i++)
+        if (pthread_create(&th[started], NULL, locate_worker, &p) == 0)
+            started++;
+    locate_worker(&p);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&p.mu);
+}
+
+/* The images of lock not yet in g, each once (by digest, else by name). */
+static size_t distinct_images(const struct ip_graph *g, const struct ip_images_lock *lock,
+                              struct located **out)
+{
+    struct located *l = ip_xcalloc(lock->n_images ? lock->n_images : 1, sizeof(*l));
+    size_t n = 0;
+    for (size_t i = 0; i < lock->n_images; i++) {
+        const char *image = lock->images[i].image;
+        const char *at = strrchr(image, '@');
+        bool seen = at && ip_graph_find(g, at + 1) >= 0;
+        for (size_t j = 0; j < n && !seen; j++) {
+            const char *o = l[j].image, *oat = strrchr(o, '@');
+            seen = !strcmp(o, image) || (at && oat && !strcmp(at, oat));
+        }
+        if (!seen)
+            l[n++].image = image;
+    }
+    *out = l;
+    return n;
+}
+
 int ip_graph_from_registry(struct ip_source_set *set, const char *ref_str,
-                           const struct ip_graph_opts *o, struct ip_graph *out,
-                           struct ip_err *err)
+                           const struct ip_graph_opts *o, struct ip_graph *out, struct ip_err *err)
 {
     struct ip_graph g = {0};
     struct ip_ref ref;
@@ -246,37 +337,33 @@ int ip_graph_from_registry(struct ip_source_set *set, const char *ref_str,
         bref.registry = ip_xstrdup(where.registry);
         bref.repository = ip_xstrdup(where.repository);
         ip_ref_release(&where);
-        for (size_t i = 0; i < g.nodes[bi].lock.n_images; i++) {
-            const char *image = g.nodes[bi].lock.images[i].image;
-            struct ip_store *is = NULL;
-            if ((rc = locate_image(set, &bref, image, &is, &m, err)) < 0) {
-                ip_ref_release(&bref);
-                goto out;
+        struct located *l = NULL;
+        size_t nl = distinct_images(&g, &g.nodes[bi].lock, &l);
+        locate_all(set, &bref, l, nl);
+        ip_ref_release(&bref);
+        rc = 0;
+        for (size_t i = 0; i < nl; i++) {
+            if (rc == 0 && l[i].rc < 0) {
+                rc = l[i].rc;
+                *err = l[i].err;
             }
-            if (ip_graph_find(&g, m->digest) >= 0) {
-                ip_manifest_free(m);
-                m = NULL;
+            if (rc < 0 || ip_graph_find(&g, l[i].m->digest) >= 0) {
+                ip_manifest_free(l[i].m);
                 continue;
             }
-            bool nb = false;
-            if ((rc = ip_image_is_bundle(is, m, &nb, err)) < 0) {
-                ip_ref_release(&bref);
-                goto out;
-            }
             struct ip_graph_node *node = graph_add(&g);
-            node->src = is;
-            node->is_bundle = nb;
-            memcpy(node->digest, m->digest, IP_DIGEST_SIZE);
-            node->orig_ref = ip_xstrdup(image);
-            glog(o, "found %s %s", nb ? "bundle" : "image", image);
-            if (nb && (rc = ip_bundle_images_lock(is, m, &node->lock, err)) < 0) {
-                ip_ref_release(&bref);
-                goto out;
-            }
-            ip_manifest_free(m);
-            m = NULL;
+            node->src = l[i].store;
+            node->is_bundle = l[i].is_bundle;
+            memcpy(node->digest, l[i].m->digest, IP_DIGEST_SIZE);
+            node->orig_ref = ip_xstrdup(l[i].image);
+            glog(o, "found %s %s", node->is_bundle ? "bundle" : "image", l[i].image);
+            if (node->is_bundle)
+                rc = ip_bundle_images_lock(node->src, l[i].m, &node->lock, err);
+            ip_manifest_free(l[i].m);
         }
-        ip_ref_release(&bref);
+        free(l);
+        if (rc < 0)
+            goto out;
     }
     if (o && o->cosign_signatures && (rc = add_signatures(&g, o, err)) < 0)
         goto out;
@@ -379,7 +466,7 @@ int ip_graph_to_layout(const struct ip_graph *g, struct ip_store *dst,
                        const struct ip_copy_opts *co, struct ip_err *err)
 {
     struct ip_copy_item *items = ip_xcalloc(g->n ? g->n : 1, sizeof(*items));
-    struct ip_kv (*ann)[5] = ip_xcalloc(g->n ? g->n : 1, sizeof(*ann));
+    struct ip_kv(*ann)[5] = ip_xcalloc(g->n ? g->n : 1, sizeof(*ann));
     struct ip_copy_result *res = ip_xcalloc(g->n ? g->n : 1, sizeof(*res));
     char **owned = ip_xcalloc(g->n * 2 + 1, sizeof(char *));
     size_t n_owned = 0;
@@ -459,7 +546,8 @@ static int push_locations(const struct ip_graph *g, const struct ip_graph_node *
     ip_image_locations_release(&loc);
 
     char tmpl[4096];
-    snprintf(tmpl, sizeof(tmpl), "%s/.imgpkg-locations-XXXXXX", ro && ro->tmp_dir ? ro->tmp_dir : "/tmp");
+    snprintf(tmpl, sizeof(tmpl), "%s/.imgpkg-locations-XXXXXX",
+             ro && ro->tmp_dir ? ro->tmp_dir : "/tmp");
     if (!mkdtemp(tmpl)) {
         rc = ip_err_sys(err, errno, "creating a temporary directory in '%s'",
                         ro && ro->tmp_dir ? ro->tmp_dir : "/tmp");
@@ -494,9 +582,8 @@ out:
     return rc;
 }
 
-int ip_graph_to_repo(const struct ip_graph *g, struct ip_store *dst,
-                     const struct ip_copy_opts *co, const struct ip_relocate_opts *ro,
-                     struct ip_err *err)
+int ip_graph_to_repo(const struct ip_graph *g, struct ip_store *dst, const struct ip_copy_opts *co,
+                     const struct ip_relocate_opts *ro, struct ip_err *err)
 {
     struct ip_copy_item *items = ip_xcalloc(g->n ? g->n : 1, sizeof(*items));
     const char *(*tags)[2] = ip_xcalloc(g->n ? g->n : 1, sizeof(*tags));
@@ -510,7 +597,8 @@ int ip_graph_to_repo(const struct ip_graph *g, struct ip_store *dst,
         struct ip_ref r;
         struct ip_err e2;
         memset(&r, 0, sizeof(r));
-        if (ro && ro->repo_based_tags && node->orig_ref && ip_ref_parse(node->orig_ref, &r, &e2) == 0) {
+        if (ro && ro->repo_based_tags && node->orig_ref &&
+            ip_ref_parse(node->orig_ref, &r, &e2) == 0) {
             owned[i] = ip_imgpkg_repo_based_tag(r.repository, node->digest);
             ip_ref_release(&r);
         } else {

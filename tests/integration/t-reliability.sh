@@ -427,3 +427,36 @@ test_rel_disk_full() {
     imgpkg verify --oci-layout mnt/lay > /dev/null
     assert_eq s "$(cat mnt/out/f.txt)" "pulled file"
 }
+
+# ---------- identical references ----------
+
+# A bundle whose images.yml names one image 3,000 times: describe and copy -b
+# fetch it once (counted by a proxy that lets everything through), in little
+# time.
+test_rel_identical_refs_resolved_once() {
+    rl_folder img one
+    imgpkg push -i "$REG_ADDR/rl/one:v1" -f img > /dev/null
+    local d
+    d=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/rl/one:v1")
+    fa_proxy "$REG_ADDR" --rate 0
+    mkdir -p b/.imgpkg
+    {
+        echo "apiVersion: imgpkg.carvel.dev/v1alpha1"
+        echo "kind: ImagesLock"
+        echo "images:"
+        for _ in $(seq 1 3000); do echo "- image: $FA_ADDR/rl/one@$d"; done
+    } > b/.imgpkg/images.yml
+    imgpkg push -b "$FA_ADDR/rl/b:v1" -f b > /dev/null
+    : > "$FA_ACCESS"
+    local start=$SECONDS n
+    timeout 60 "$IMGPKG" describe -b "$FA_ADDR/rl/b:v1" > describe.out
+    n=$(grep -c "/v2/rl/[a-z]*/manifests/$d" "$FA_ACCESS" || true)
+    [ "$n" -le 4 ] || fail "describe asked for the image $n times"
+    : > "$FA_ACCESS"
+    timeout 60 "$IMGPKG" copy -b "$FA_ADDR/rl/b:v1" --to-tar b.tar > /dev/null
+    n=$(grep -c "/v2/rl/[a-z]*/manifests/$d" "$FA_ACCESS" || true)
+    [ "$n" -le 6 ] || fail "copy asked for the image $n times"
+    imgpkg verify --tar b.tar > /dev/null
+    [ $((SECONDS - start)) -lt 30 ] || fail "took $((SECONDS - start)) s"
+    fa_proxy_stop
+}
