@@ -26,17 +26,6 @@ struct ip_build_opts {
     bool layer_transient;    /* the layer file is copied elsewhere and deleted: no early writeback */
 };
 
-struct ip_build_result {
-    bool is_bundle;
-    struct ip_store *store; /* mem store holding layer file, config, manifest */
-    char manifest_digest[IP_DIGEST_SIZE];
-    char *layer_path;       /* temporary file, removed by ip_build_result_release */
-    int layer_fd;           /* holds the temporary file's lock until then */
-};
-
-int ip_build(const struct ip_build_opts *opts, struct ip_build_result *out, struct ip_err *err);
-void ip_build_result_release(struct ip_build_result *r);
-
 /* One file-system entry that goes into the layer. */
 struct ip_build_entry {
     char *rel;  /* path in the layer */
@@ -46,6 +35,20 @@ struct ip_build_entry {
     int64_t size;
     size_t seq; /* order of discovery: ties in sorting keep it, on any libc */
 };
+
+struct ip_build_result {
+    bool is_bundle;
+    struct ip_store *store; /* mem store holding layer file, config, manifest */
+    char manifest_digest[IP_DIGEST_SIZE];
+    char *layer_path;       /* temporary file, removed by ip_build_result_release */
+    int layer_fd;           /* holds the temporary file's lock until then */
+    struct ip_build_entry *entries; /* what went into the layer, in order */
+    size_t n_entries;
+};
+
+int ip_build(const struct ip_build_opts *opts, struct ip_build_result *out, struct ip_err *err);
+void ip_build_result_release(struct ip_build_result *r);
+
 /* Collects the entries of the inputs in layer order (exposed for tests). */
 int ip_build_collect(const struct ip_build_opts *opts, struct ip_build_entry **out, size_t *n,
                      struct ip_err *err);

@@ -37,6 +37,9 @@ static int push_files(const struct cli_global *g, struct build_flags *bf, const 
     }
     if ((rc = build_from_flags(bf, tmp_dir, true, &br, err)) < 0)
         goto out;
+    /* imgpkg lists what went into the layer, and no transfer lines */
+    for (size_t i = 0; i < br.n_entries; i++)
+        ui_line(g, "%s: %s", br.entries[i].is_dir ? "dir" : "file", br.entries[i].rel);
     if ((rc = ip_store_registry_open(&name.ref, ro, &reg, err)) < 0)
         goto out;
     /* imgpkg tags what it pushes twice: the tag asked for, and sha256-<hex>.imgpkg */
@@ -48,9 +51,7 @@ static int push_files(const struct cli_global *g, struct build_flags *bf, const 
     item.n_tags = 2;
     item.annotations = name.ann; /* the tag */
     item.n_annotations = 1;
-    struct ip_copy_opts co = {.concurrency = concurrency,
-                              .retries = ro->retries,
-                              .progress = ui_is_tty(g) ? ip_copy_progress_lines : NULL};
+    struct ip_copy_opts co = {.concurrency = concurrency, .retries = ro->retries};
     if ((rc = ip_copy(br.store, reg, &item, 1, &co, &res, err)) < 0)
         goto out;
     repo = ip_ref_name(&name.ref);

@@ -80,6 +80,18 @@ test_registry_push_tags_sha256_tag() {
     assert_eq "sha256-${d#sha256:}.imgpkg v2" "$tags" "tags of a pushed tarball"
 }
 
+test_registry_push_tty_lists_layer() {
+    # imgpkg's push output on a terminal: each layer entry, then Pushed
+    make_bundle b
+    imgpkg push --tty -b "$REG_ADDR/t/listed:v1" -f b > out.txt
+    d=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/t/listed:v1")
+    printf '%s\n' "dir: ." "dir: .imgpkg" "file: .imgpkg/images.yml" "dir: config" \
+        "file: config/cm.yml" "dir: config/sub" "file: config/sub/values.yml" "file: run.sh" \
+        "Pushed '$REG_ADDR/t/listed@$d'" > want.txt
+    grep -v '^$' out.txt | grep -v '^Succeeded$' > got.txt
+    diff want.txt got.txt > diff.out || fail "push --tty output differs from imgpkg's: $(cat diff.out)"
+}
+
 test_registry_push_large_layer_streamed() {
     # a layer over 8 MiB goes up as one streamed PATCH, then a PUT
     mkdir f

@@ -179,6 +179,7 @@ static void gen_manifest(const struct ip_desc *config, const struct ip_desc *lay
 void ip_build_result_release(struct ip_build_result *r)
 {
     ip_store_free(r->store);
+    ip_build_entries_free(r->entries, r->n_entries);
     if (r->layer_path) {
         unlink(r->layer_path);
         free(r->layer_path);
@@ -259,6 +260,10 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
     ip_sha256_of(manifest.data, manifest.len, r.manifest_digest);
     r.layer_fd = fd;
     fd = -1;
+    r.entries = entries;
+    r.n_entries = n;
+    entries = NULL;
+    n = 0;
     *out = r;
     memset(&r, 0, sizeof(r));
     rc = 0;
