@@ -285,6 +285,13 @@ static int parse_short(const struct flag_set *s, int argc, char **argv, int *i, 
     return 0;
 }
 
+/* cobra's message (imgpkg's commands take no arguments) */
+static int extra_argument(const char *cmd, const char *arg, struct ip_err *err)
+{
+    return ip_err_set(err, IP_E_USAGE, "command '%s' does not accept extra arguments '%s'", cmd,
+                      arg);
+}
+
 int flag_parse(const struct flag_set *s, const char *cmd, int argc, char **argv, char **pos,
                int *n_pos, struct ip_err *err)
 {
@@ -296,8 +303,7 @@ int flag_parse(const struct flag_set *s, const char *cmd, int argc, char **argv,
         if (!strcmp(a, "--")) {
             for (int k = i + 1; k < argc; k++) {
                 if (!pos)
-                    return ip_err_set(err, IP_E_USAGE, "unknown command \"%s\" for \"imgpkg%s%s\"",
-                                      argv[k], *cmd ? " " : "", cmd);
+                    return extra_argument(cmd, argv[k], err);
                 pos[(*n_pos)++] = argv[k];
             }
             break;
@@ -309,8 +315,7 @@ int flag_parse(const struct flag_set *s, const char *cmd, int argc, char **argv,
         else if (pos)
             pos[(*n_pos)++] = argv[i];
         else
-            return ip_err_set(err, IP_E_USAGE, "unknown command \"%s\" for \"imgpkg%s%s\"", a,
-                              *cmd ? " " : "", cmd);
+            return extra_argument(cmd, a, err);
         if (rc < 0)
             return rc;
     }

@@ -76,7 +76,8 @@ void flag_set_add_uses(struct flag_set *s, const struct flag_use *uses, void *ba
 int flag_set_defaults(const struct flag_set *s, struct ip_err *err);
 /* Parses argv.  Positional arguments are collected in order into pos (an
  * array of argc entries; *n_pos is their count); NULL pos refuses them with
- * `unknown command "ARG" for "imgpkg CMD"`. */
+ * cobra's `command 'CMD' does not accept extra arguments 'ARG'` (cmd is the
+ * command's full name, "imgpkg tag list"). */
 int flag_parse(const struct flag_set *s, const char *cmd, int argc, char **argv, char **pos,
                int *n_pos, struct ip_err *err);
 /* True when arg is a flag of s that takes its value from the next argument. */

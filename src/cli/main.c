@@ -131,12 +131,9 @@ static int parse_argv(struct invocation *inv, struct cli_global *g, int argc, ch
                 return rc;
             continue;
         }
-        if (current(inv)->subcommands && !inv->help_cmd)
-            return ip_err_set(err, IP_E_USAGE, "unknown command \"%s\" for \"%s\"", a, inv->name);
         rest[n++] = argv[i];
     }
-    return flag_parse(&inv->set, inv->name + strlen("imgpkg") + (inv->depth ? 1 : 0), n, rest,
-                      inv->help_cmd ? pos : NULL, n_pos, err);
+    return flag_parse(&inv->set, inv->name, n, rest, inv->help_cmd ? pos : NULL, n_pos, err);
 }
 
 static void print_commands(const struct command *c)

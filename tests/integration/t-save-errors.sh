@@ -254,7 +254,7 @@ test_save_err_usage() {
     se_usage "Parsing .example\.com/x(:v1)?@sha256:[0-9a-f]{64}.: .*digest" \
         save -b example.com/x:v1@sha256:5b0bcabd1ed22e9fb1310cf6c2dec7cdef19f0ad69efa1f392e94a4333501270 -f b --to-oci-layout dst/layout
     se_usage "Expected at least one input" save -b example.com/x:v1 --to-tar dst/new.tar
-    se_usage "unknown command \"extra\" for \"imgpkg save\"" save -b example.com/x:v1 -f b --to-tar dst/new.tar extra
+    se_usage "command 'imgpkg save' does not accept extra arguments 'extra'" save -b example.com/x:v1 -f b --to-tar dst/new.tar extra
     se_usage "Parsing 'Bad Name:v1'" save -b "Bad Name:v1" -f b --to-tar dst/new.tar
     se_usage "--compression-level" save -b example.com/x:v1 -f b --to-tar dst/new.tar --compression-level 0
     se_usage "reserved" save -b example.com/x:v1 -l dev.carvel.imgpkg.bundle=false -f b --to-tar dst/new.tar
@@ -282,7 +282,7 @@ test_cli_help_version_unknown() {
     rc=0
     imgpkg nosuch > nosuch.out 2> nosuch.err || rc=$?
     assert_eq 1 "$rc" "exit status of an unknown command"
-    expect_fail 'unknown command "nosuch" for "imgpkg"' imgpkg nosuch
+    expect_fail "command 'imgpkg' does not accept extra arguments 'nosuch'" imgpkg nosuch
     [ ! -s nosuch.out ] || fail "unknown command wrote to stdout: $(cat nosuch.out)"
     expect_fail "unknown flag: --nosuch" imgpkg --nosuch
     expect_fail "Expected either --tar or --oci-layout" imgpkg verify

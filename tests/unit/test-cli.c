@@ -85,7 +85,8 @@ static int parse(struct fixture *f, bool positional, char **argv)
     int argc = 0;
     while (argv[argc])
         argc++;
-    return flag_parse(&f->set, "test", argc, argv, positional ? f->pos : NULL, &f->n_pos, &f->err);
+    return flag_parse(&f->set, "imgpkg test", argc, argv, positional ? f->pos : NULL, &f->n_pos,
+                      &f->err);
 }
 
 START_TEST(defaults_are_set)
@@ -197,7 +198,8 @@ START_TEST(errors_in_pflag_wording)
     expect_error((char *[]){"-q", NULL}, false, "unknown shorthand flag: 'q' in -q");
     expect_error((char *[]){"--user", NULL}, false, "flag needs an argument: --user");
     expect_error((char *[]){"-b", NULL}, false, "flag needs an argument: 'b' in -b");
-    expect_error((char *[]){"extra", NULL}, false, "unknown command \"extra\" for \"imgpkg test\"");
+    expect_error((char *[]){"extra", NULL}, false,
+                 "command 'imgpkg test' does not accept extra arguments 'extra'");
     expect_error((char *[]){"--retries", "x", NULL}, false,
                  "invalid argument \"x\" for \"--retries\" flag: strconv.ParseInt: parsing \"x\": "
                  "invalid syntax");
