@@ -49,24 +49,6 @@ struct ip_build_result {
 int ip_build(const struct ip_build_opts *opts, struct ip_build_result *out, struct ip_err *err);
 void ip_build_result_release(struct ip_build_result *r);
 
-/* Collects the entries of the inputs in layer order (exposed for tests). */
-int ip_build_collect(const struct ip_build_opts *opts, struct ip_build_entry **out, size_t *n,
-                     struct ip_err *err);
-void ip_build_entries_free(struct ip_build_entry *e, size_t n);
-
-/* The layer writer: entries -> tar -> gzip, hashing both streams on the way. */
-struct ip_layer_info {
-    char digest[IP_DIGEST_SIZE];
-    char diff_id[IP_DIGEST_SIZE];
-    int64_t size;
-};
-int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
-                   int level, int fd, struct ip_layer_info *out, struct ip_err *err);
-/* The same; writeback false when the file is only a temporary copy. */
-int ip_layer_write_to(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
-                      int level, int fd, bool writeback, struct ip_layer_info *out,
-                      struct ip_err *err);
-
 /* The gzip engine layers are compressed with ("isa-l" or "zlib"): layer digests
  * depend on it and on the level. */
 const char *ip_build_deflate_engine(void);

@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "imgpkg/digest.h"
-#include "imgpkg/json.h"
 #include "imgpkg/util.h"
 
 #define IP_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -52,9 +51,6 @@ void ip_desc_copy(struct ip_desc *dst, const struct ip_desc *src);
 const char *ip_desc_annotation(const struct ip_desc *d, const char *key);
 void ip_desc_set_annotation(struct ip_desc *d, const char *key, const char *val);
 void ip_desc_unset_annotation(struct ip_desc *d, const char *key);
-/* Reads a descriptor object, validating mediaType, digest and size. */
-int ip_desc_parse(yajl_val v, struct ip_desc *out, struct ip_err *err);
-void ip_desc_gen(yajl_gen g, const struct ip_desc *d);
 bool ip_media_type_is_index(const char *mt);
 bool ip_media_type_is_manifest(const char *mt);
 /* A layer that registries may refuse to store (Docker foreign, OCI non-distributable). */
@@ -98,25 +94,5 @@ struct ip_config {
 int ip_config_parse(const char *raw, size_t len, struct ip_config *out, struct ip_err *err);
 void ip_config_release(struct ip_config *c);
 const char *ip_config_label(const struct ip_config *c, const char *key);
-
-/* An OCI image layout's index.json: kept as a tree so that every field of
- * every entry survives a rewrite. */
-struct ip_index_doc {
-    yajl_val tree; /* NULL for a new, empty index */
-    struct ip_desc *entries;
-    yajl_val *entry_trees; /* the entry as read (NULL for added ones) */
-    size_t n_entries;
-    size_t cap;
-};
-int ip_index_doc_parse(const char *raw, size_t len, struct ip_index_doc *out, struct ip_err *err);
-void ip_index_doc_release(struct ip_index_doc *doc);
-/* Adds desc as an entry.  When it carries a ref.name, that name is taken away
- * from any other entry first; an untagged entry with the same digest is dropped. */
-void ip_index_doc_add(struct ip_index_doc *doc, const struct ip_desc *desc);
-/* Index of the entry whose ref.name is `tag`, or -1. */
-long ip_index_doc_find_tag(const struct ip_index_doc *doc, const char *tag);
-/* index.json bytes: schemaVersion, mediaType, manifests, and any other top-level
- * members of the original document. */
-void ip_index_doc_gen(const struct ip_index_doc *doc, struct ip_buf *out);
 
 #endif

@@ -1,7 +1,8 @@
 /* util.h - small helpers shared by the whole library: allocation that never
  * returns NULL, a growable byte buffer with an optional hard maximum (for
  * network and file input), cleanup attributes, and file-system helpers that
- * write atomically. */
+ * write atomically.  What only the library itself uses (temporary names, the
+ * sequential writer, modes, the crash-test hook) is in src/lib/util/util-private.h. */
 #ifndef IMGPKG_UTIL_H
 #define IMGPKG_UTIL_H
 
@@ -62,58 +63,23 @@ char *ip_buf_detach(struct ip_buf *b, size_t *len);
 
 /* Reads a whole file of at most max bytes (through symlinks). */
 int ip_read_file(const char *path, size_t max, struct ip_buf *out, struct ip_err *err);
-/* write(2) until done, retrying EINTR. */
-int ip_write_all(int fd, const void *p, size_t n, struct ip_err *err);
 
-/* A file being written sequentially, whose pages are handed to the disk as it
- * goes (sync_file_range), so that the fsync before its rename finds little to
- * do and the disk works while the CPU compresses or the network delivers. */
-struct ip_seq_writer {
-    int fd;
-    bool no_writeback; /* a file that will be deleted: let the kernel keep it in memory */
-    int64_t written;
-    int64_t flushed;
-};
-void ip_seq_writer_init(struct ip_seq_writer *w, int fd);
-int ip_seq_write(struct ip_seq_writer *w, const void *p, size_t n, struct ip_err *err);
 /* Writes data to path atomically: temp file in the same directory, fsync,
  * rename.  The file gets mode & ~umask. */
 int ip_write_file_atomic(const char *path, const void *data, size_t n, int mode,
                          struct ip_err *err);
 
-/* Every temporary name the tool makes is "<dir>/.<name>.imgpkg-tmp-XXXXXX":
- * nothing else carries the marker, so cleaning up never touches a user's file. */
-#define IP_TMP_MARKER ".imgpkg-tmp-"
-#define IP_TMP_RANDOM 6
-/* Creates a temporary file (mode 0666 & ~umask), locked while its descriptor
- * is open; the lock is held before anyone else can take it for a leftover.
- * *path_out is owned. */
-int ip_mkstemp_in(const char *dir, const char *name, char **path_out, struct ip_err *err);
-/* The same as a directory (mode 0777 & ~umask); returns an fd that holds its
- * lock (close it when done). */
+/* Makes a temporary directory "<dir>/.<name>.imgpkg-tmp-XXXXXX" (mode 0777 &
+ * ~umask), locked while the returned fd is open (close it when done); *path_out
+ * is owned. */
 int ip_mkdtemp_in(const char *dir, const char *name, char **path_out, struct ip_err *err);
-/* n is a temporary name made for name (NULL: for any name). */
-bool ip_is_temp_name(const char *n, const char *name);
 /* Removes the temporary files and directories of `name` (NULL: any) in dir
  * that no live run holds: what a killed run left.  Only entries carrying the
  * marker, only files and directories (never a symlink), only when their lock
  * is free. */
 void ip_cleanup_stale_temps(const char *dir, const char *name);
-void ip_cleanup_stale_temps_at(int dfd, const char *name);
-/* Takes the exclusive lock of a directory (waiting for it); returns the fd
- * that holds it. */
-int ip_lock_dir(const char *path, struct ip_err *err);
 /* The error is a full disk or quota (ENOSPC, EDQUOT, EFBIG). */
 bool ip_err_no_space(const struct ip_err *err);
-/* The process umask and the modes new files and directories get under it
- * (0666 and 0777 & ~umask, as imgpkg). */
-mode_t ip_umask(void);
-mode_t ip_file_mode(void);
-mode_t ip_dir_mode(void);
-/* Fault injection for the crash tests: with IMGPKG_TEST_CRASH_AT=N the process
- * kills itself (SIGKILL) at the Nth point where it writes or renames. */
-void ip_crashpoint(void);
-int ip_fsync_dir(const char *dir, struct ip_err *err);
 /* Directory part and base name of a path (fresh strings). */
 char *ip_dirname(const char *path);
 char *ip_basename(const char *path);
@@ -122,9 +88,6 @@ char *ip_path_join(const char *a, const char *b);
 int ip_mkdirs(const char *path, struct ip_err *err);
 /* rm -rf of a directory we created ourselves (no symlink following). */
 void ip_remove_tree(const char *path);
-void ip_remove_tree_at(int dfd, const char *name);
 bool ip_is_dir(const char *path);
-/* Timestamp for generated archives: SOURCE_DATE_EPOCH when set and valid, else 0. */
-int64_t ip_source_date_epoch(void);
 
 #endif

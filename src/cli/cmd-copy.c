@@ -70,7 +70,7 @@ static int write_lock_output(const struct copy_opts *o, const struct ip_graph *g
 {
     const struct ip_graph_node *root = &g->nodes[0];
     if (root->is_root && root->is_bundle) {
-        cleanup_free char *image = ip_xasprintf("%s@%s", dst->location, root->digest);
+        cleanup_free char *image = ip_xasprintf("%s@%s", ip_store_location(dst), root->digest);
         return ip_bundle_lock_write(o->lock_output, image, root->tag, err);
     }
     /* an image, or several without a root: an ImagesLock of where they are now */
@@ -80,7 +80,7 @@ static int write_lock_output(const struct copy_opts *o, const struct ip_graph *g
     for (size_t i = 0; i < g->n; i++) {
         if (g->nodes[i].tag && strstr(g->nodes[i].tag, ".sig"))
             continue;
-        l.images[l.n_images++].image = ip_xasprintf("%s@%s", dst->location, g->nodes[i].digest);
+        l.images[l.n_images++].image = ip_xasprintf("%s@%s", ip_store_location(dst), g->nodes[i].digest);
     }
     rc = ip_images_lock_write(o->lock_output, &l, err);
     ip_images_lock_release(&l);
@@ -273,7 +273,7 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
         if ((rc = ip_graph_to_repo(&g, dst, &co, &rel, err)) < 0)
             goto out;
         ui_line(gl, "copy | done uploading images");
-        ui_line(gl, "Pushed '%s@%s'", dst->location, g.nodes[0].digest);
+        ui_line(gl, "Pushed '%s@%s'", ip_store_location(dst), g.nodes[0].digest);
         if (o->lock_output)
             rc = write_lock_output(o, &g, dst, err);
     }

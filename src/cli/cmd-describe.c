@@ -28,7 +28,7 @@ struct item {
 
 static char *where(const struct ip_graph_node *n)
 {
-    return ip_xasprintf("%s@%s", n->src->location, n->digest);
+    return ip_xasprintf("%s@%s", ip_store_location(n->src), n->digest);
 }
 
 /* The items of bundle b: its images.yml images, their signatures and its
@@ -70,7 +70,7 @@ static size_t bundle_items(const struct ip_graph *g, const struct ip_graph_node 
     struct ip_err e;
     if (ip_store_get_manifest(b->src, ltag, &m, &e) == 0) {
         it[n].node = -1;
-        it[n].image = ip_xasprintf("%s@%s", b->src->location, m->digest);
+        it[n].image = ip_xasprintf("%s@%s", ip_store_location(b->src), m->digest);
         it[n].origin = ip_xstrdup(it[n].image);
         it[n].type = "Internal";
         n++;

@@ -119,7 +119,7 @@ static int relocate_lock(const struct cli_global *g, struct ip_store *bundle_sto
     l.images = ip_xcalloc(b->lock.n_images ? b->lock.n_images : 1, sizeof(*l.images));
     for (size_t i = 0; i < b->lock.n_images; i++) {
         const char *at = strchr(b->lock.images[i].image, '@');
-        l.images[i].image = ip_xasprintf("%s%s", bundle_store->location, at);
+        l.images[i].image = ip_xasprintf("%s%s", ip_store_location(bundle_store), at);
         l.images[i].annotations = b->lock.images[i].annotations;
         l.images[i].n_annotations = b->lock.images[i].n_annotations;
     }
@@ -134,7 +134,7 @@ static int relocate_lock(const struct cli_global *g, struct ip_store *bundle_sto
         ui_line(g,
                 "The bundle repo (%s) is hosting every image specified in the bundle's Images "
                 "Lock file (.imgpkg/images.yml)",
-                bundle_store->location);
+                ip_store_location(bundle_store));
     return 0;
 }
 
@@ -287,7 +287,7 @@ static int pull_nested(const struct cli_global *gl, const struct pull_opts *o,
             ip_xasprintf("%s/.imgpkg/bundles/sha256-%s", o->output, ip_digest_hex(n->digest));
         if ((rc = ip_store_get_manifest(n->src, n->digest, &nm, err)) < 0)
             return rc;
-        ui_line(gl, "Pulling nested bundle '%s@%s'", n->src->location, n->digest);
+        ui_line(gl, "Pulling nested bundle '%s@%s'", ip_store_location(n->src), n->digest);
         rc = extract_to(n->src, nm, dir, o, err);
         ip_manifest_free(nm);
         if (rc == 0 && from_registry)
@@ -351,7 +351,7 @@ static int pull_run(const struct cli_global *gl, void *opts, struct ip_err *err)
     }
     if ((rc = pick_platform(root->src, &m, err)) < 0)
         goto out;
-    ui_line(gl, "Pulling %s '%s@%s'", root->is_bundle ? "bundle" : "image", root->src->location,
+    ui_line(gl, "Pulling %s '%s@%s'", root->is_bundle ? "bundle" : "image", ip_store_location(root->src),
             root->digest);
     if ((rc = extract_to(root->src, m, o->output, o, err)) < 0)
         goto out;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "imgpkg/json.h"
+#include "oci/json.h"
 #include "util/banned.h"
 
 struct tag_opts {
@@ -156,7 +156,7 @@ static int tag_resolve(const struct cli_global *gl, void *opts, struct ip_err *e
                                err);
     if (rc < 0)
         goto out;
-    printf("%s@%s\n", s->location, m->digest);
+    printf("%s@%s\n", ip_store_location(s), m->digest);
 out:
     ip_manifest_free(m);
     ip_store_free(s);

@@ -82,12 +82,12 @@ int publish_layout(const struct cli_global *g, struct ip_store *src, const struc
     if ((rc = ip_store_list(src, &entries, &n, err)) < 0)
         goto out;
     if (n == 0) {
-        rc = ip_err_set(err, IP_E_INPUT, "%s holds no image", src->location);
+        rc = ip_err_set(err, IP_E_INPUT, "%s holds no image", ip_store_location(src));
         goto out;
     }
     if (!po->to_repo && n != 1) {
         rc = ip_err_set(err, IP_E_INPUT, "%s holds %zu images: push them with --to-repo",
-                        src->location, n);
+                        ip_store_location(src), n);
         goto out;
     }
     items = ip_xcalloc(n, sizeof(*items));

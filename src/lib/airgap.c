@@ -10,6 +10,7 @@
 
 #include "imgpkg/airgap.h"
 #include "imgpkg/build.h"
+#include "store/store-private.h"
 #include "util/banned.h"
 
 struct source_entry {

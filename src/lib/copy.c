@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "imgpkg/copy.h"
+#include "store/store-private.h"
 #include "util/banned.h"
 
 #define MAX_DEPTH 16

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "imgpkg/verify.h"
+#include "store/store-private.h"
 #include "util/banned.h"
 
 #define MAX_DEPTH 16

@@ -6,6 +6,7 @@
 #include "fuzz.h"
 
 #include "imgpkg/oci.h"
+#include "oci/oci-private.h"
 
 #define D_NEW "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

@@ -5,6 +5,7 @@
 #include "fuzz.h"
 
 #include "imgpkg/oci.h"
+#include "oci/oci-private.h"
 
 static const char *const hints[] = {
     NULL,

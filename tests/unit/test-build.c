@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "imgpkg/build.h"
+#include "image/image-internal.h"
 #include "imgpkg/lock.h"
 #include "suites.h"
 

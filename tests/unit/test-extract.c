@@ -15,6 +15,7 @@
 
 #include "imgpkg/extract.h"
 #include "suites.h"
+#include "store/store-private.h"
 
 #define MTIME 1500000000
 

@@ -7,6 +7,7 @@
 #include "imgpkg/oci.h"
 #include "imgpkg/ref.h"
 #include "suites.h"
+#include "oci/oci-private.h"
 
 /* '{"schemaVersion":2,"manifests":[],"x":' + '['*depth + ']'*depth + '}' (owned) */
 static char *index_nested(int depth)

@@ -2,7 +2,7 @@
  * back out unchanged (member order, number spelling). */
 #include <string.h>
 
-#include "imgpkg/json.h"
+#include "oci/json.h"
 #include "suites.h"
 
 /* Parses s, expecting success. */

@@ -10,6 +10,7 @@
 #include "imgpkg/copy.h"
 #include "imgpkg/store.h"
 #include "suites.h"
+#include "store/store-private.h"
 
 #define ANN_ORIG "dev.carvel.imgpkg.copy.original-ref"
 #define ANN_ROOT "dev.carvel.imgpkg.copy.root-bundle"

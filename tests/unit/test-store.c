@@ -12,6 +12,7 @@
 #include "imgpkg/copy.h"
 #include "imgpkg/store.h"
 #include "suites.h"
+#include "store/store-private.h"
 
 #define CNAME "docker.io/library/app:v1"
 

@@ -10,6 +10,7 @@
 #include "imgpkg/copy.h"
 #include "imgpkg/verify.h"
 #include "suites.h"
+#include "store/store-private.h"
 
 struct lines {
     size_t n;

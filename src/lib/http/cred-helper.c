@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include "http/auth.h"
-#include "imgpkg/json.h"
+#include "oci/json.h"
 #include "imgpkg/util.h"
 #include "util/run-command.h"
 #include "util/secret.h"

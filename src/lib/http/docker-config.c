@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "http/auth.h"
-#include "imgpkg/json.h"
+#include "oci/json.h"
 #include "imgpkg/util.h"
 #include "util/base64.h"
 #include "util/secret.h"

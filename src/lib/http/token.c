@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "http/client-private.h"
-#include "imgpkg/json.h"
+#include "oci/json.h"
 #include "util/base64.h"
 #include "util/banned.h"
 

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "http/client-private.h"
-#include "imgpkg/json.h"
+#include "oci/json.h"
 #include "util/banned.h"
 
 void ip_http_resp_release(struct ip_http_resp *r)

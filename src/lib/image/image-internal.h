@@ -1,8 +1,27 @@
-/* image-internal.h - what the parts of the folder builder share. */
+/* image-internal.h - what the parts of the folder builder share, and what the
+ * unit tests call directly (entry collection, the layer writer). */
 #ifndef IMGPKG_IMAGE_INTERNAL_H
 #define IMGPKG_IMAGE_INTERNAL_H
 
 #include "imgpkg/build.h"
+
+/* Collects the entries of the inputs in layer order. */
+int ip_build_collect(const struct ip_build_opts *opts, struct ip_build_entry **out, size_t *n,
+                     struct ip_err *err);
+void ip_build_entries_free(struct ip_build_entry *e, size_t n);
+
+/* The layer writer: entries -> tar -> gzip, hashing both streams on the way. */
+struct ip_layer_info {
+    char digest[IP_DIGEST_SIZE];
+    char diff_id[IP_DIGEST_SIZE];
+    int64_t size;
+};
+int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
+                   int level, int fd, struct ip_layer_info *out, struct ip_err *err);
+/* The same; writeback false when the file is only a temporary copy. */
+int ip_layer_write_to(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
+                      int level, int fd, bool writeback, struct ip_layer_info *out,
+                      struct ip_err *err);
 
 /* The .imgpkg directories met while walking the inputs. */
 struct image_imgpkg_dirs {

@@ -8,6 +8,9 @@
 
 #include "image/image-internal.h"
 #include "imgpkg/lock.h"
+#include "oci/oci-private.h"
+#include "store/store-private.h"
+#include "util/util-private.h"
 #include "util/banned.h"
 
 #define FIXED_CREATED "1970-01-01T00:00:00Z"

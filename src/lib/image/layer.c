@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "image/image-internal.h"
+#include "util/util-private.h"
 #include "util/banned.h"
 
 #define READ_CHUNK (256u << 10)

@@ -2,7 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "imgpkg/json.h"
+#include "oci/json.h"
 #include "util/banned.h"
 
 /* Documents nested deeper than this are refused: yajl's generator stops at 128

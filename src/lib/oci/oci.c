@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "imgpkg/oci.h"
+#include "oci/oci-private.h"
 #include "util/banned.h"
 
 void ip_desc_release(struct ip_desc *d)

@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "store/layout.h"
+#include "oci/oci-private.h"
+#include "store/store-private.h"
 #include "util/banned.h"
 
 int ip_layout_check_oci_layout(const char *data, size_t len, const char *where,

@@ -5,6 +5,7 @@
 #define IMGPKG_STORE_LAYOUT_H
 
 #include "imgpkg/store.h"
+#include "oci/oci-private.h"
 
 #define IP_OCI_LAYOUT_CONTENT "{\"imageLayoutVersion\":\"1.0.0\"}"
 

@@ -20,6 +20,8 @@
 #include "imgpkg/ref.h"
 #include "imgpkg/store.h"
 #include "store/tar-index.h"
+#include "oci/json.h"
+#include "store/store-private.h"
 #include "util/banned.h"
 
 #define MANIFEST_JSON "manifest.json"

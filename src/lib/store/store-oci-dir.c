@@ -14,6 +14,9 @@
 
 #include "imgpkg/store.h"
 #include "store/layout.h"
+#include "oci/oci-private.h"
+#include "store/store-private.h"
+#include "util/util-private.h"
 #include "util/banned.h"
 
 struct dir_store {

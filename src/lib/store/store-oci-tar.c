@@ -19,6 +19,9 @@
 #include "imgpkg/store.h"
 #include "store/layout.h"
 #include "store/tar-index.h"
+#include "oci/oci-private.h"
+#include "store/store-private.h"
+#include "util/util-private.h"
 #include "util/banned.h"
 
 struct tar_store {

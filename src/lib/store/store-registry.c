@@ -10,6 +10,8 @@
 
 #include "http/client.h"
 #include "imgpkg/registry.h"
+#include "oci/json.h"
+#include "store/store-private.h"
 #include "util/banned.h"
 
 #define MONOLITHIC_MAX (8 << 20)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "imgpkg/store.h"
+#include "store/store-private.h"
 #include "util/banned.h"
 
 #define NOT_SUPPORTED(s, what)                                                                     \
@@ -63,6 +64,11 @@ void ip_store_free(struct ip_store *s)
 {
     if (s)
         s->ops->free(s);
+}
+
+const char *ip_store_location(const struct ip_store *s)
+{
+    return s->location;
 }
 
 /* ---- mem ---- */

@@ -13,6 +13,7 @@
 
 #include "util/run-command.h"
 #include "util/secret.h"
+#include "util/util-private.h"
 #include "util/banned.h"
 
 static int64_t now_ms(void)

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "imgpkg/util.h"
+#include "util/util-private.h"
 #include "util/banned.h"
 
 static void oom(void)

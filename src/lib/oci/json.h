@@ -1,8 +1,8 @@
-/* json.h - JSON through yajl: a parser of whole documents with a size cap, typed
+/* json.h - (private) JSON through yajl: a parser of whole documents with a size cap, typed
  * getters on yajl trees, and a generator with fixed key order and no
  * insignificant whitespace for the documents the tool itself writes. */
-#ifndef IMGPKG_JSON_H
-#define IMGPKG_JSON_H
+#ifndef IMGPKG_OCI_JSON_H
+#define IMGPKG_OCI_JSON_H
 
 #include <stdbool.h>
 #include <stdint.h>
