@@ -31,8 +31,9 @@ enum ip_code {
 
 struct ip_err {
     enum ip_code code;
-    int sys_errno;   /* errno when code is IP_E_IO, else 0 */
+    int sys_errno;   /* errno when code is IP_E_IO (or a transfer's socket), else 0 */
     long http_status;
+    int curl_code;   /* libcurl's CURLcode of a failed transfer, else 0 */
     char msg[2048];
 };
 
@@ -45,6 +46,18 @@ int ip_err_sys(struct ip_err *err, int errnum, const char *fmt, ...)
 /* Prefixes "context: " to the message; returns -code. */
 int ip_err_wrap(struct ip_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ip_err_clear(struct ip_err *err);
+/* How a failure bears on trying again: the one classification every retry
+ * of the library (requests, token fetches, streamed downloads, whole blobs)
+ * and its callers go by, read from the code, errno, curl code and HTTP
+ * status, never from the message (src/lib/http/retry.c). */
+enum ip_failure {
+    IP_FAIL_FINAL,       /* trying again cannot help */
+    IP_FAIL_TRANSIENT,   /* a reset, an answer cut short, 429, 5xx */
+    IP_FAIL_UNREACHABLE, /* refused, not found, or no answer in time: maybe down */
+    IP_FAIL_CORRUPT,     /* content did not match its digest or size */
+};
+enum ip_failure ip_err_classify(const struct ip_err *err);
+
 /* Process exit status for an error (imgpkg exits 1 on every error). */
 int ip_err_exit_status(const struct ip_err *err);
 

@@ -27,6 +27,11 @@ struct ip_registry_opts {
     int retries;                /* per request, for resets, 429 and 5xx */
     bool debug;                 /* request lines on stderr, never credentials */
     struct ip_auth_opts auth;
+    /* Warnings for the user (e.g. certificate verification off), one line
+     * each, from the thread that opens the store: the library never prints.
+     * NULL: dropped. */
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
 };
 void ip_registry_opts_init(struct ip_registry_opts *o);
 

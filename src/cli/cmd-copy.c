@@ -90,12 +90,6 @@ static int write_lock_output(const struct copy_opts *o, const struct ip_graph *g
 static int copy_to_tar_staged(const struct copy_opts *o, const struct ip_graph *g,
                               const struct ip_copy_opts *co, struct ip_err *err);
 
-static bool transient(const struct ip_err *err)
-{
-    return err->code == IP_E_NETWORK || err->code == IP_E_DIGEST ||
-           (err->code == IP_E_HTTP && (err->http_status == 429 || err->http_status >= 500));
-}
-
 /* Copy to a tarball.  First straight into it, every blob written once; if a
  * blob fails on the way (a tar stream cannot take a blob again), or with
  * --resume, through a staging layout beside it: blobs land there verified,
@@ -123,7 +117,7 @@ static int copy_to_tar(const struct copy_opts *o, const struct ip_graph *g,
         if (drc == 0 || err->code == IP_E_IO || err->code == IP_E_EXISTS)
             return drc;
         ui_line(o->g, "copy | %s; fetching %s through a staging directory", err->msg,
-                transient(err) ? "again" : "what can be fetched");
+                ip_err_classify(err) != IP_FAIL_FINAL ? "again" : "what can be fetched");
     }
     return copy_to_tar_staged(o, g, co, err);
 }

@@ -33,6 +33,13 @@ const struct flag registry_flag_table[] = {
     FLAG_END,
 };
 
+/* The library's warnings, printed as imgpkg prints its own. */
+static void print_warning(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "imgpkg: Warning: %s\n", msg);
+}
+
 int registry_flags_opts(const struct cli_global *g, const struct registry_flags *f,
                         struct ip_registry_opts *o, struct ip_err *err)
 {
@@ -43,6 +50,7 @@ int registry_flags_opts(const struct cli_global *g, const struct registry_flags 
     o->insecure = f->insecure;
     o->retries = f->retry_count < 0 ? 0 : f->retry_count;
     o->debug = g->debug;
+    o->warn = print_warning;
     o->auth.username = f->username;
     o->auth.password = f->password;
     o->auth.token = f->token;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/retry.h"
 #include "imgpkg/copy.h"
 #include "store/store-private.h"
 #include "util/banned.h"
@@ -183,17 +184,6 @@ static int copy_blob_once(struct ip_store *src, struct ip_store *dst, const stru
     return rc;
 }
 
-/* Failures worth another try: the network, a registry's 429 or 5xx, and a
- * body cut short on the way from a registry. */
-static bool retryable(const struct ip_store *src, const struct ip_err *err)
-{
-    if (err->code == IP_E_NETWORK)
-        return true;
-    if (err->code == IP_E_HTTP && (err->http_status == 429 || err->http_status >= 500))
-        return true;
-    return err->code == IP_E_DIGEST && !strcmp(src->ops->scheme, "registry");
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -203,28 +193,36 @@ static double now_s(void)
 
 static pthread_mutex_t progress_mu = PTHREAD_MUTEX_INITIALIZER;
 
+struct blob_copy {
+    struct ip_store *src, *dst;
+    const struct ip_desc *d;
+    const struct ip_copy_opts *opts;
+    double start;
+};
+
+static int copy_blob_try(void *ctx, struct ip_err *err)
+{
+    struct blob_copy *b = ctx;
+    bool skipped = false;
+    int rc = copy_blob_once(b->src, b->dst, b->d, &skipped, err);
+    if (rc == 0 && b->opts && b->opts->progress) {
+        pthread_mutex_lock(&progress_mu);
+        b->opts->progress(b->opts->progress_ctx, b->d, skipped, now_s() - b->start);
+        pthread_mutex_unlock(&progress_mu);
+    }
+    return rc;
+}
+
 static int copy_blob(struct ip_store *src, struct ip_store *dst, const struct ip_desc *d,
                      int retries, const struct ip_copy_opts *opts, struct ip_err *err)
 {
-    double start = now_s();
-    for (int attempt = 0;; attempt++) {
-        bool skipped = false;
-        int rc = copy_blob_once(src, dst, d, &skipped, err);
-        if (rc == 0 && opts && opts->progress) {
-            pthread_mutex_lock(&progress_mu);
-            opts->progress(opts->progress_ctx, d, skipped, now_s() - start);
-            pthread_mutex_unlock(&progress_mu);
-        }
-        /* a tarball being written cannot take a blob again after a partial one */
-        if (rc == 0 || attempt >= retries || !dst->parallel_write || !retryable(src, err))
-            return rc;
-        struct timespec ts = {0, (200L << (attempt < 4 ? attempt : 4)) * 1000000L};
-        while (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        nanosleep(&ts, NULL);
-    }
+    struct blob_copy b = {src, dst, d, opts, now_s()};
+    /* a tarball being written cannot take a blob again after a partial one;
+     * a digest mismatch is worth another try only for bytes that came over
+     * the network (spoiled on the way, or cut short) */
+    struct ip_retry policy = ip_retry_policy(dst->parallel_write ? retries : 0);
+    policy.corrupt = !strcmp(src->ops->scheme, "registry");
+    return ip_retry_run(&policy, copy_blob_try, &b, err);
 }
 
 struct pool {

@@ -10,6 +10,7 @@
 
 #include "http/auth.h"
 #include "http/client.h"
+#include "http/retry.h"
 
 #define MAX_HEADER_BYTES (64u << 10)
 #define MAX_ERROR_BODY (64u << 10)
@@ -73,10 +74,8 @@ bool ip_http_headers_too_big(const struct ip_http_xfer *x, CURLcode cc, long sta
 int ip_http_status_error(const char *method, const char *url, long status, struct ip_buf *body,
                          struct ip_err *err);
 /* Fills err from a failed transfer of this thread. */
-int ip_http_curl_error(CURLcode cc, const char *method, const char *url, struct ip_err *err);
-bool ip_http_status_retryable(long s);
-bool ip_http_curl_retryable(CURLcode cc);
-void ip_http_backoff(int attempt);
+int ip_http_curl_error(CURL *h, CURLcode cc, const char *method, const char *url,
+                       struct ip_err *err);
 void ip_http_debug_line(const struct ip_http_client *c, const char *method, const char *url,
                         long status);
 

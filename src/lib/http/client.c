@@ -83,7 +83,7 @@ static int load_cas(struct ip_http_client *c, struct ip_err *err)
     return 0;
 }
 
-/* GET /v2/ with a scheme; fills mode and challenge.  Returns a curl error code. */
+/* GET /v2/ with a scheme; fills mode and challenge. */
 static int ping(struct ip_http_client *c, const char *scheme, struct ip_err *err)
 {
     struct ip_http_resp resp = {0};
@@ -100,14 +100,13 @@ static int ping(struct ip_http_client *c, const char *scheme, struct ip_err *err
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
     CURLcode cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
-    ip_http_pool_put(c, h);
     ip_http_debug_line(c, "GET", url, resp.status);
     int rc = 0;
     if (ip_http_headers_too_big(&x, cc, resp.status)) {
         rc = ip_err_set(err, IP_E_TOOBIG, "GET %s: response headers over %u bytes", url,
                         MAX_HEADER_BYTES);
     } else if (cc != CURLE_OK) {
-        rc = ip_http_curl_error(cc, "GET", url, err);
+        rc = ip_http_curl_error(h, cc, "GET", url, err);
     } else if (resp.status == 401) {
         ip_http_take_challenge(c, resp.www_authenticate, NULL, err);
     } else if (resp.status >= 200 && resp.status < 300) {
@@ -115,9 +114,59 @@ static int ping(struct ip_http_client *c, const char *scheme, struct ip_err *err
     } else {
         rc = ip_http_status_error("GET", url, resp.status, &x.errbody, err);
     }
+    ip_http_pool_put(c, h);
     ip_buf_release(&x.errbody);
     ip_http_resp_release(&resp);
     return rc;
+}
+
+static bool transport_failed(const struct ip_err *err)
+{
+    return err->code == IP_E_NETWORK || err->code == IP_E_TLS || err->code == IP_E_TIMEOUT ||
+           err->code == IP_E_UNREACHABLE;
+}
+
+/* The first contact: the error to report may differ from the one that
+ * decides whether to try again. */
+struct first_contact {
+    struct ip_http_client *c;
+    struct ip_err reported;
+};
+
+/* https, and plain http when that is allowed and https failed on the way:
+ * err is the last failure (it decides the retry), f->reported the telling
+ * one. */
+static int first_contact_once(void *ctx, struct ip_err *err)
+{
+    struct first_contact *f = ctx;
+    struct ip_http_client *c = f->c;
+    int rc = ping(c, "https", err);
+    if (rc < 0 && transport_failed(err) && (c->opts.insecure || ip_registry_is_loopback(c->host))) {
+        struct ip_err https_err = *err;
+        rc = ping(c, "http", err);
+        /* the https failure is the more telling one, unless plain http
+         * reached a registry that is busy or failing (429, 5xx) or that sent
+         * headers too large */
+        bool http_telling = err->code == IP_E_TOOBIG ||
+                            (err->code == IP_E_HTTP && ip_err_classify(err) == IP_FAIL_TRANSIENT);
+        f->reported = http_telling ? *err : https_err;
+    } else {
+        f->reported = *err;
+    }
+    return rc;
+}
+
+static void copy_ca_paths(struct ip_http_client *c, const struct ip_registry_opts *opts)
+{
+    c->opts.ca_cert_paths = NULL;
+    c->opts.n_ca_cert_paths = 0;
+    if (!opts->n_ca_cert_paths)
+        return;
+    c->ca_paths = ip_xcalloc(opts->n_ca_cert_paths, sizeof(char *));
+    for (size_t i = 0; i < opts->n_ca_cert_paths; i++)
+        c->ca_paths[i] = ip_xstrdup(opts->ca_cert_paths[i]);
+    c->opts.ca_cert_paths = (const char **)c->ca_paths;
+    c->opts.n_ca_cert_paths = opts->n_ca_cert_paths;
 }
 
 int ip_http_client_new(const char *registry, const struct ip_registry_opts *opts,
@@ -136,47 +185,24 @@ int ip_http_client_new(const char *registry, const struct ip_registry_opts *opts
     if (c->opts.retries < 0)
         c->opts.retries = 0;
     c->opts.auth = (struct ip_auth_opts){0}; /* flags are consumed by ip_auth_resolve */
-    c->opts.ca_cert_paths = NULL;
-    c->opts.n_ca_cert_paths = 0;
-    if (opts->n_ca_cert_paths) {
-        c->ca_paths = ip_xcalloc(opts->n_ca_cert_paths, sizeof(char *));
-        for (size_t i = 0; i < opts->n_ca_cert_paths; i++)
-            c->ca_paths[i] = ip_xstrdup(opts->ca_cert_paths[i]);
-        c->opts.ca_cert_paths = (const char **)c->ca_paths;
-        c->opts.n_ca_cert_paths = opts->n_ca_cert_paths;
-    }
+    copy_ca_paths(c, opts);
     if ((rc = load_cas(c, err)) < 0)
         goto fail;
     if ((rc = ip_auth_resolve(registry, &opts->auth, &c->cred, err)) < 0)
         goto fail;
-    if (!opts->verify_certs)
-        fprintf(stderr, "imgpkg: Warning: TLS certificate verification is off for %s\n", registry);
-
-    for (int attempt = 0;; attempt++) {
-        rc = ping(c, "https", err);
-        if (rc < 0 && err->code == IP_E_NETWORK &&
-            (opts->insecure || ip_registry_is_loopback(registry))) {
-            struct ip_err https_err = *err;
-            rc = ping(c, "http", err);
-            /* the https failure is the more telling one, unless plain http
-             * reached a registry that is busy or failing (429, 5xx) or that
-             * sent headers too large */
-            if (rc < 0 && err->code != IP_E_TOOBIG &&
-                !(err->code == IP_E_HTTP && ip_http_status_retryable(err->http_status)))
-                *err = https_err;
-        }
-        bool transient =
-            rc < 0 && (err->code == IP_E_NETWORK ||
-                       (err->code == IP_E_HTTP && ip_http_status_retryable(err->http_status)));
-        /* a registry that refuses connections outright is down: no point waiting */
-        if (rc == 0 || !transient || attempt >= c->opts.retries ||
-            strstr(err->msg, "Couldn't connect") || strstr(err->msg, "certificate") ||
-            strstr(err->msg, "no answer in time"))
-            break;
-        ip_http_backoff(attempt);
+    if (!opts->verify_certs && opts->warn) {
+        cleanup_free char *w = ip_xasprintf("TLS certificate verification is off for %s", registry);
+        opts->warn(opts->warn_ctx, w);
     }
-    if (rc < 0)
+
+    /* a registry that refuses connections or never answers is down: no
+     * point waiting for it */
+    struct ip_retry policy = {.max = c->opts.retries, .unreachable = false};
+    struct first_contact f = {.c = c};
+    if ((rc = ip_retry_run(&policy, first_contact_once, &f, err)) < 0) {
+        *err = f.reported;
         goto fail;
+    }
     *out = c;
     return 0;
 fail:

@@ -32,7 +32,7 @@ struct stream_reader {
      * skipped in the new answer (a blob's content never changes; the caller
      * verifies its digest) */
     int64_t delivered, skip;
-    int attempt;
+    struct ip_retry retry;
 };
 
 static size_t stream_write(char *p, size_t size, size_t nmemb, void *ud)
@@ -112,10 +112,10 @@ static int stream_start(struct stream_reader *s, struct ip_err *err)
     return 0;
 }
 
-static ssize_t stream_read(struct ip_reader *r, void *out, size_t n, struct ip_err *err)
+/* Runs the transfer until bytes are buffered or it ends (a 401 before the
+ * body taken as a challenge and the GET sent again). */
+static int stream_pump(struct stream_reader *s, struct ip_err *err)
 {
-    struct stream_reader *s = (struct stream_reader *)r;
-again:
     while (s->len == 0 && !s->done) {
         int running = 0, msgs = 0;
         CURLMsg *msg;
@@ -153,32 +153,44 @@ again:
         if (s->len == 0 && !s->done && !s->paused)
             curl_multi_poll(s->m, NULL, 0, 1000, NULL);
     }
-    if (s->len > 0) {
-        size_t k = n < s->len ? n : s->len;
-        memcpy(out, s->buf + s->start, k);
-        s->start += k;
-        s->len -= k;
-        if (s->len == 0)
-            s->start = 0;
-        s->delivered += (int64_t)k;
-        return (ssize_t)k;
-    }
-    /* a reset, a body cut short, 429 or 5xx: the same GET again, after a pause */
-    if (((s->result != CURLE_OK && ip_http_curl_retryable(s->result)) ||
-         (s->result == CURLE_OK && ip_http_status_retryable(s->resp.status))) &&
-        s->attempt < s->c->opts.retries) {
-        ip_http_backoff(s->attempt++);
-        s->skip = s->delivered;
-        int rc = stream_start(s, err);
-        if (rc < 0)
-            return rc;
-        goto again;
-    }
+    return 0;
+}
+
+/* The end of a transfer with nothing buffered: 0 at the body's end, else
+ * its failure. */
+static int stream_outcome(struct stream_reader *s, struct ip_err *err)
+{
     if (s->result != CURLE_OK)
-        return ip_http_curl_error(s->result, "GET", s->url, err);
+        return ip_http_curl_error(s->h, s->result, "GET", s->url, err);
     if (s->resp.status >= 300)
         return ip_http_status_error("GET", s->url, s->resp.status, &s->x.errbody, err);
     return 0;
+}
+
+static ssize_t stream_read(struct ip_reader *r, void *out, size_t n, struct ip_err *err)
+{
+    struct stream_reader *s = (struct stream_reader *)r;
+    int rc;
+    for (;;) {
+        if ((rc = stream_pump(s, err)) < 0)
+            return rc;
+        if (s->len > 0) {
+            size_t k = n < s->len ? n : s->len;
+            memcpy(out, s->buf + s->start, k);
+            s->start += k;
+            s->len -= k;
+            if (s->len == 0)
+                s->start = 0;
+            s->delivered += (int64_t)k;
+            return (ssize_t)k;
+        }
+        if ((rc = stream_outcome(s, err)) == 0 || !ip_retry_again(&s->retry, err))
+            return rc;
+        /* the same GET again, the bytes handed out skipped */
+        s->skip = s->delivered;
+        if ((rc = stream_start(s, err)) < 0)
+            return rc;
+    }
 }
 
 static void stream_free(struct ip_reader *r)
@@ -211,6 +223,7 @@ int ip_http_get_stream(struct ip_http_client *c, const char *path, const char *s
     s->base.read = stream_read;
     s->base.free = stream_free;
     s->c = c;
+    s->retry = ip_retry_policy(c->opts.retries);
     s->url = path[0] == '/' ? ip_xasprintf("%s%s", c->base, path) : ip_xstrdup(path);
     s->scope = scope ? ip_xstrdup(scope) : NULL;
     s->accept = accept ? ip_xstrdup(accept) : NULL;

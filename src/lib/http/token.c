@@ -13,6 +13,7 @@
 #include "http/client-private.h"
 #include "oci/json.h"
 #include "util/base64.h"
+#include "util/secret.h"
 #include "util/banned.h"
 
 #define MAX_TOKEN_BODY (1u << 20)
@@ -60,110 +61,98 @@ static void append_query(struct ip_buf *u, CURL *h, const char *key, const char 
     *first = false;
 }
 
-/* Fetches a bearer token for `scope` (space-separated scopes) from the realm. */
-static int fetch_token(struct ip_http_client *c, const char *scope, struct ip_err *err)
-{
-    CURL *h = ip_http_pool_get(c);
-    struct ip_buf url = IP_BUF_INIT, body = IP_BUF_INIT, form = IP_BUF_INIT;
-    struct ip_http_resp resp = {0};
-    struct ip_http_xfer x = {0};
-    struct curl_slist *hdrs = NULL;
-    yajl_val tree = NULL;
-    bool first = true;
-    int rc = 0;
-    CURLcode cc;
-    char *realm, *service;
+/* A token request on its way. */
+struct token_fetch {
+    struct ip_http_client *c;
+    CURL *h;
+    const char *realm;
+    struct ip_http_resp resp;
+    struct ip_http_xfer x;
+    struct ip_buf body;
+};
 
-    pthread_mutex_lock(&c->mu);
-    realm = c->realm ? ip_xstrdup(c->realm) : NULL;
-    service = c->service ? ip_xstrdup(c->service) : NULL;
-    pthread_mutex_unlock(&c->mu);
-    if (!realm) {
-        rc = ip_err_set(err, IP_E_AUTH, "registry %s asked for a bearer token without a realm",
-                        c->host);
-        goto out;
-    }
-    if (strncmp(realm, "https://", 8) != 0 && strncmp(realm, "http://", 7) != 0) {
-        rc = ip_err_set(err, IP_E_AUTH, "registry %s: token realm is not an http(s) URL", c->host);
-        goto out;
-    }
-    ip_buf_init(&body, MAX_TOKEN_BODY);
-    x.resp = &resp;
-    x.body = &body;
-    x.body_max = MAX_TOKEN_BODY;
-    ip_buf_adds(&url, realm);
+static void append_scopes(struct ip_buf *u, CURL *h, const char *scope, bool *first)
+{
+    char *dup = ip_xstrdup(scope), *save = NULL;
+    for (char *s = strtok_r(dup, " ", &save); s; s = strtok_r(NULL, " ", &save))
+        append_query(u, h, "scope", s, first);
+    free(dup);
+}
+
+/* Sets up the handle: the OAuth2 refresh-token POST when there is an
+ * identity token, else a GET with the credentials as Basic auth.  `url` and
+ * `form` must outlive the transfer. */
+static void token_request(struct token_fetch *f, const char *service, const char *scope,
+                          struct ip_buf *url, struct ip_buf *form)
+{
+    struct ip_http_client *c = f->c;
+    bool first = !strchr(f->realm, '?');
+    ip_buf_adds(url, f->realm);
     if (c->cred.identity_token) {
-        /* OAuth2 refresh-token exchange */
-        ip_http_setup_handle(c, h, realm);
-        ip_buf_adds(&form, "grant_type=refresh_token");
-        bool f2 = false;
+        bool more = false;
+        ip_http_setup_handle(c, f->h, f->realm);
+        ip_buf_adds(form, "grant_type=refresh_token");
         if (service)
-            append_query(&form, h, "service", service, &f2);
-        char *dup = ip_xstrdup(scope), *save = NULL;
-        for (char *s = strtok_r(dup, " ", &save); s; s = strtok_r(NULL, " ", &save))
-            append_query(&form, h, "scope", s, &f2);
-        free(dup);
-        append_query(&form, h, "client_id", "imgpkg", &f2);
-        append_query(&form, h, "refresh_token", c->cred.identity_token, &f2);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, form.data);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form.len);
+            append_query(form, f->h, "service", service, &more);
+        append_scopes(form, f->h, scope, &more);
+        append_query(form, f->h, "client_id", "imgpkg", &more);
+        append_query(form, f->h, "refresh_token", c->cred.identity_token, &more);
+        curl_easy_setopt(f->h, CURLOPT_POSTFIELDS, form->data);
+        curl_easy_setopt(f->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form->len);
     } else {
-        if (strchr(realm, '?'))
-            first = false;
         if (service)
-            append_query(&url, h, "service", service, &first);
-        char *dup = ip_xstrdup(scope), *save = NULL;
-        for (char *s = strtok_r(dup, " ", &save); s; s = strtok_r(NULL, " ", &save))
-            append_query(&url, h, "scope", s, &first);
-        free(dup);
-        ip_http_setup_handle(c, h, url.data);
+            append_query(url, f->h, "service", service, &first);
+        append_scopes(url, f->h, scope, &first);
+        ip_http_setup_handle(c, f->h, url->data);
         if (c->cred.username && c->cred.password) {
-            curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-            curl_easy_setopt(h, CURLOPT_USERNAME, c->cred.username);
-            curl_easy_setopt(h, CURLOPT_PASSWORD, c->cred.password);
+            curl_easy_setopt(f->h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+            curl_easy_setopt(f->h, CURLOPT_USERNAME, c->cred.username);
+            curl_easy_setopt(f->h, CURLOPT_PASSWORD, c->cred.password);
         }
     }
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, ip_http_header_cb);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ip_http_write_cb);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    /* the token server, too, may reset or cut short a connection or answer
-     * 429 / 5xx for a while: the same request again, after a pause */
-    for (int attempt = 0;; attempt++) {
-        ip_buf_reset(&body);
-        ip_buf_reset(&x.errbody);
-        ip_http_resp_release(&resp);
-        x.header_bytes = 0;
-        cc = curl_easy_perform(h);
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
-        ip_http_debug_line(c, c->cred.identity_token ? "POST" : "GET", realm, resp.status);
-        if (attempt >= c->opts.retries ||
-            !(cc != CURLE_OK ? ip_http_curl_retryable(cc) : ip_http_status_retryable(resp.status)))
-            break;
-        ip_http_backoff(attempt);
-    }
-    if (cc != CURLE_OK) {
-        rc = ip_http_curl_error(cc, "GET", realm, err);
-        goto out;
-    }
-    if (resp.status >= 400) {
-        rc = ip_http_status_error("GET", realm, resp.status, &x.errbody, err);
-        if (rc == -IP_E_NOTFOUND)
+    curl_easy_setopt(f->h, CURLOPT_HEADERFUNCTION, ip_http_header_cb);
+    curl_easy_setopt(f->h, CURLOPT_HEADERDATA, &f->x);
+    curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, ip_http_write_cb);
+    curl_easy_setopt(f->h, CURLOPT_WRITEDATA, &f->x);
+}
+
+/* One try at the token server (which may reset, cut short or answer 429 /
+ * 5xx for a while, as registries do). */
+static int token_once(void *ctx, struct ip_err *err)
+{
+    struct token_fetch *f = ctx;
+    ip_buf_reset(&f->body);
+    ip_buf_reset(&f->x.errbody);
+    ip_http_resp_release(&f->resp);
+    f->x.header_bytes = 0;
+    CURLcode cc = curl_easy_perform(f->h);
+    curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &f->resp.status);
+    ip_http_debug_line(f->c, f->c->cred.identity_token ? "POST" : "GET", f->realm, f->resp.status);
+    if (cc != CURLE_OK)
+        return ip_http_curl_error(f->h, cc, "GET", f->realm, err);
+    if (f->resp.status >= 400) {
+        ip_http_status_error("GET", f->realm, f->resp.status, &f->x.errbody, err);
+        if (err->code == IP_E_NOTFOUND)
             err->code = IP_E_AUTH;
-        rc = -(int)err->code;
-        goto out;
+        return -(int)err->code;
     }
-    if ((rc = ip_json_parse(body.data ? body.data : "", body.len, &tree, err)) < 0) {
-        ip_err_wrap(err, "token from %s", realm);
-        goto out;
-    }
+    return 0;
+}
+
+/* Keeps the token of a token server's answer. */
+static int token_keep(struct ip_http_client *c, const char *scope, const char *realm,
+                      const struct ip_buf *body, struct ip_err *err)
+{
+    yajl_val tree = NULL;
+    int rc = ip_json_parse(body->data ? body->data : "", body->len, &tree, err);
+    if (rc < 0)
+        return ip_err_wrap(err, "token from %s", realm);
     const char *tok = ip_json_get_str(tree, "token");
     if (!tok || !*tok)
         tok = ip_json_get_str(tree, "access_token");
     if (!tok || !*tok) {
-        rc = ip_err_set(err, IP_E_AUTH, "token server %s answered without a token", realm);
-        goto out;
+        yajl_tree_free(tree);
+        return ip_err_set(err, IP_E_AUTH, "token server %s answered without a token", realm);
     }
     int64_t ttl = 60;
     if (ip_json_get_int(tree, "expires_in", &ttl) && ttl < 10)
@@ -174,18 +163,42 @@ static int fetch_token(struct ip_http_client *c, const char *scope, struct ip_er
     /* renew a little early so a token never expires in the middle of a request */
     token_store(c, scope, tok, (long)(ttl > 30 ? ttl - 10 : ttl));
     pthread_mutex_unlock(&c->mu);
-out:
-    if (tree)
-        yajl_tree_free(tree);
-    curl_slist_free_all(hdrs);
-    ip_http_pool_put(c, h);
-    ip_http_resp_release(&resp);
-    ip_buf_release(&x.errbody);
+    yajl_tree_free(tree);
+    return 0;
+}
+
+/* Fetches a bearer token for `scope` (space-separated scopes) from the realm. */
+static int fetch_token(struct ip_http_client *c, const char *scope, struct ip_err *err)
+{
+    struct ip_buf url = IP_BUF_INIT, form = IP_BUF_INIT;
+    int rc;
+
+    pthread_mutex_lock(&c->mu);
+    cleanup_free char *realm = c->realm ? ip_xstrdup(c->realm) : NULL;
+    cleanup_free char *service = c->service ? ip_xstrdup(c->service) : NULL;
+    pthread_mutex_unlock(&c->mu);
+    if (!realm)
+        return ip_err_set(err, IP_E_AUTH, "registry %s asked for a bearer token without a realm",
+                          c->host);
+    if (strncmp(realm, "https://", 8) != 0 && strncmp(realm, "http://", 7) != 0)
+        return ip_err_set(err, IP_E_AUTH, "registry %s: token realm is not an http(s) URL",
+                          c->host);
+    struct token_fetch f = {.c = c, .h = ip_http_pool_get(c), .realm = realm};
+    ip_buf_init(&f.body, MAX_TOKEN_BODY);
+    f.x.resp = &f.resp;
+    f.x.body = &f.body;
+    f.x.body_max = MAX_TOKEN_BODY;
+    token_request(&f, service, scope, &url, &form);
+    struct ip_retry policy = ip_retry_policy(c->opts.retries);
+    rc = ip_retry_run(&policy, token_once, &f, err);
+    if (rc == 0)
+        rc = token_keep(c, scope, realm, &f.body, err);
+    ip_http_pool_put(c, f.h);
+    ip_http_resp_release(&f.resp);
+    ip_buf_release(&f.x.errbody);
+    ip_secret_buf_release(&f.body);
     ip_buf_release(&url);
-    ip_buf_release(&body);
-    ip_buf_release(&form);
-    free(realm);
-    free(service);
+    ip_secret_buf_release(&form);
     return rc;
 }
 

@@ -203,50 +203,54 @@ int ip_http_status_error(const char *method, const char *url, long status, struc
     return -(int)ec;
 }
 
-int ip_http_curl_error(CURLcode cc, const char *method, const char *url, struct ip_err *err)
+/* The library's code for a failed transfer: what it means for the user and
+ * for ip_err_classify(). */
+static enum ip_code curl_code_class(CURLcode cc, int os_errno)
+{
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return IP_E_UNREACHABLE;
+    case CURLE_OPERATION_TIMEDOUT:
+        return IP_E_TIMEOUT;
+    case CURLE_SSL_CONNECT_ERROR:
+        /* a handshake cut short by a reset is the network's doing */
+        return os_errno == ECONNRESET || os_errno == EPIPE ? IP_E_NETWORK : IP_E_TLS;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+        return IP_E_TLS;
+    default:
+        return IP_E_NETWORK;
+    }
+}
+
+int ip_http_curl_error(CURL *h, CURLcode cc, const char *method, const char *url,
+                       struct ip_err *err)
 {
     const char *q = strchr(url, '?');
     int ulen = q ? (int)(q - url) : (int)strlen(url);
-    enum ip_code ec = IP_E_NETWORK;
+    long os_errno = 0;
     const char *detail = curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(cc);
-    bool cert = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
-                strstr(detail, "certificate") != NULL;
+    bool cert = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE;
+
+    if (h)
+        curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+    enum ip_code ec = curl_code_class(cc, (int)os_errno);
     ip_err_set(err, ec, "%s %.*s: %s%s", method, ulen, url, detail,
                cert ? " (trust the registry's CA with --registry-ca-cert-path)" : "");
     if (cc == CURLE_OPERATION_TIMEDOUT)
         ip_err_wrap(err, "no answer in time");
+    err->curl_code = (int)cc;
+    err->sys_errno = (int)os_errno;
     return -(int)ec;
-}
-
-bool ip_http_status_retryable(long s)
-{
-    return s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
-}
-
-bool ip_http_curl_retryable(CURLcode cc)
-{
-    switch (cc) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return true;
-    default:
-        return false;
-    }
-}
-
-void ip_http_backoff(int attempt)
-{
-    struct timespec ts;
-    long ms = 100L << (attempt < 5 ? attempt : 5); /* 100 ms .. 3.2 s */
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
 }
 
 char *ip_http_resolve_url(const struct ip_http_client *c, const char *location)

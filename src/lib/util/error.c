@@ -11,6 +11,7 @@ int ip_err_set(struct ip_err *err, enum ip_code code, const char *fmt, ...)
     err->code = code;
     err->sys_errno = 0;
     err->http_status = 0;
+    err->curl_code = 0;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     va_end(ap);
@@ -23,6 +24,7 @@ int ip_err_sys(struct ip_err *err, int errnum, const char *fmt, ...)
     size_t len;
     err->code = IP_E_IO;
     err->http_status = 0;
+    err->curl_code = 0;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     va_end(ap);
@@ -51,6 +53,7 @@ void ip_err_clear(struct ip_err *err)
     err->code = IP_OK;
     err->sys_errno = 0;
     err->http_status = 0;
+    err->curl_code = 0;
     err->msg[0] = '\0';
 }
 
