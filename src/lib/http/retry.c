@@ -18,6 +18,9 @@ static bool curl_transient(int cc)
     case CURLE_PARTIAL_FILE:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
+    case CURLE_WEIRD_SERVER_REPLY:   /* an answer garbled on the way */
+    case CURLE_BAD_CONTENT_ENCODING: /* a compressed answer cut short */
+    case CURLE_SEND_FAIL_REWIND:     /* a connection lost under an upload */
         return true;
     default:
         return false;
