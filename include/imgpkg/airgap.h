@@ -22,6 +22,7 @@ struct ip_graph_node {
     char digest[IP_DIGEST_SIZE];
     char *orig_ref;              /* as images.yml names it, or the root's digest reference */
     char *tag;                   /* root: its tag; cosign signatures: their tag; else NULL */
+    char *repo;                  /* "registry/repository" it was read from (registries) */
     bool is_bundle;
     bool is_root;
     struct ip_images_lock lock;  /* bundles: their images.yml */
@@ -48,6 +49,10 @@ struct ip_graph_opts {
 int ip_graph_from_registry(struct ip_source_set *set, const char *ref,
                            const struct ip_graph_opts *o, struct ip_graph *out,
                            struct ip_err *err);
+/* From registries: every image an ImagesLock names (by digest), no root. */
+int ip_graph_from_images_lock(struct ip_source_set *set, const struct ip_images_lock *lock,
+                              const struct ip_graph_opts *o, struct ip_graph *out,
+                              struct ip_err *err);
 /* From a layout (directory or tarball) written by copy, or any layout whose
  * single tagged entry is the root. */
 int ip_graph_from_layout(struct ip_store *s, const struct ip_graph_opts *o, struct ip_graph *out,

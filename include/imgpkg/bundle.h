@@ -14,7 +14,7 @@
 #define IP_ANN_IS_BUNDLE "dev.carvel.imgpkg.copy.is-bundle"
 
 /* Reads the config of image manifest m from s (verified) and tells whether it
- * carries dev.carvel.imgpkg.bundle: "true".  An index is never a bundle. */
+ * carries the label dev.carvel.imgpkg.bundle (any value).  An index is never a bundle. */
 int ip_image_is_bundle(struct ip_store *s, const struct ip_manifest *m, bool *out,
                        struct ip_err *err);
 
@@ -22,6 +22,18 @@ int ip_image_is_bundle(struct ip_store *s, const struct ip_manifest *m, bool *ou
  * layer holding it wins), streaming each layer through a verifying reader. */
 int ip_bundle_images_lock(struct ip_store *s, const struct ip_manifest *m,
                           struct ip_images_lock *out, struct ip_err *err);
+
+/* The lock with every image's repository replaced by `repo`
+ * ("registry/repository"), digests and annotations kept. */
+void ip_images_lock_rebase(const struct ip_images_lock *in, const char *repo,
+                           struct ip_images_lock *out);
+/* Where a bundle's images are once the bundle was found in repository `repo`
+ * (store s): when every image of its lock is there, or an image-locations
+ * record says they were copied there, *relocated is set and *out is the lock
+ * pointing into `repo`; else *relocated is false and *out empty. */
+int ip_images_lock_relocate(struct ip_store *s, const char *repo, const char *bundle_digest,
+                            const struct ip_images_lock *lock, struct ip_images_lock *out,
+                            bool *relocated, struct ip_err *err);
 
 /* imgpkg's ImageLocations document (image-locations.yml). */
 struct ip_image_location {

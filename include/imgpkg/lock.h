@@ -29,8 +29,29 @@ int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_
 int ip_yaml_check_nesting(const char *data, size_t len, const char *what, struct ip_err *err);
 void ip_images_lock_release(struct ip_images_lock *l);
 
+/* A BundleLock: the bundle's pinned reference and the tag it was pushed with. */
+struct ip_bundle_lock {
+    char *image; /* "repo@sha256:..." */
+    char *tag;   /* or NULL */
+};
+int ip_bundle_lock_parse(const char *data, size_t len, const char *what, struct ip_bundle_lock *out,
+                         struct ip_err *err);
+int ip_bundle_lock_read(const char *path, struct ip_bundle_lock *out, struct ip_err *err);
+void ip_bundle_lock_release(struct ip_bundle_lock *l);
+
+/* A lock file of either kind (copy --lock): its kind says which. */
+struct ip_lock_file {
+    bool is_bundle_lock;
+    struct ip_bundle_lock bundle;
+    struct ip_images_lock images;
+};
+int ip_lock_file_read(const char *path, struct ip_lock_file *out, struct ip_err *err);
+void ip_lock_file_release(struct ip_lock_file *l);
+
 /* Writes imgpkg's lock files (atomically, "---" first, keys as imgpkg orders them). */
-int ip_bundle_lock_write(const char *path, const char *image, const char *tag, struct ip_err *err);
 int ip_images_lock_write(const char *path, const struct ip_images_lock *l, struct ip_err *err);
+int ip_bundle_lock_write(const char *path, const char *image, const char *tag, struct ip_err *err);
+/* The bytes ip_images_lock_write writes. */
+int ip_images_lock_yaml(const struct ip_images_lock *l, struct ip_buf *out, struct ip_err *err);
 
 #endif

@@ -34,55 +34,30 @@ static void warn_skipped(void *ctx, const struct ip_desc *d)
             d->digest);
 }
 
-/* Reads --lock: a BundleLock gives the bundle's pinned reference and tag. */
-static int ref_from_lock(const char *path, char **ref, char **tag, struct ip_err *err)
-{
-    struct ip_buf b = IP_BUF_INIT;
-    int rc = ip_read_file(path, 16u << 20, &b, err);
-    if (rc < 0)
-        return ip_err_wrap(err, "--lock");
-    /* minimal reading: "image:" and "tag:" under "bundle:" */
-    const char *bundle = strstr(b.data ? b.data : "", "kind: BundleLock");
-    const char *img = strstr(b.data ? b.data : "", "image:");
-    if (!bundle || !img) {
-        ip_buf_release(&b);
-        return ip_err_set(err, IP_E_UNSUPPORTED,
-                          "--lock '%s': only a BundleLock is supported as a copy source", path);
-    }
-    img += 6;
-    while (*img == ' ')
-        img++;
-    size_t n = strcspn(img, " \r\n");
-    *ref = ip_xstrndup(img, n);
-    const char *t = strstr(b.data, "\n  tag:");
-    if (t) {
-        t += 7;
-        while (*t == ' ')
-            t++;
-        *tag = ip_xstrndup(t, strcspn(t, " \r\n"));
-    }
-    ip_buf_release(&b);
-    return 0;
-}
-
-static int write_lock_output(const struct copy_opts *o, const struct ip_graph *g,
-                             struct ip_store *dst, struct ip_err *err)
+/* --lock-output: a BundleLock for a bundle; an ImagesLock of where the
+ * images are now otherwise (from an ImagesLock, its entries with their
+ * annotations). */
+static int write_lock_output(const char *path, const struct ip_graph *g,
+                             const struct ip_lock_file *in, const char *repo, struct ip_err *err)
 {
     const struct ip_graph_node *root = &g->nodes[0];
-    if (root->is_root && root->is_bundle) {
-        cleanup_free char *image = ip_xasprintf("%s@%s", ip_store_location(dst), root->digest);
-        return ip_bundle_lock_write(o->lock_output, image, root->tag, err);
-    }
-    /* an image, or several without a root: an ImagesLock of where they are now */
     struct ip_images_lock l = {0};
     int rc;
-    l.images = ip_xcalloc(g->n, sizeof(*l.images));
-    for (size_t i = 0; i < g->n; i++) {
-        if (g->nodes[i].tag && strstr(g->nodes[i].tag, ".sig"))
-            continue;
-        l.images[l.n_images++].image = ip_xasprintf("%s@%s", ip_store_location(dst), g->nodes[i].digest);
+    if (root->is_root && root->is_bundle) {
+        cleanup_free char *image = ip_xasprintf("%s@%s", repo, root->digest);
+        return ip_bundle_lock_write(path, image, root->tag, err);
     }
-    rc = ip_images_lock_write(o->lock_output, &l, err);
+    if (in && !in->is_bundle_lock) {
+        ip_images_lock_rebase(&in->images, repo, &l);
+    } else {
+        l.images = ip_xcalloc(g->n, sizeof(*l.images));
+        for (size_t i = 0; i < g->n; i++) {
+            if (g->nodes[i].tag && strstr(g->nodes[i].tag, ".sig"))
+                continue;
+            l.images[l.n_images++].image = ip_xasprintf("%s@%s", repo, g->nodes[i].digest);
+        }
+    }
+    rc = ip_images_lock_write(path, &l, err);
     ip_images_lock_release(&l);
     return rc;
 }
@@ -169,12 +144,12 @@ out:
 }
 
 /* The graph to copy: from the tarball (never contacting the source
- * registry), or from the registry by -b, -i or --lock. */
+ * registry), or from the registry by -b, -i or --lock (a BundleLock or an
+ * ImagesLock, kept in *lock for --lock-output). */
 static int load_source(const struct copy_opts *o, struct ip_source_set *set,
                        struct ip_graph_opts *go, struct ip_store **src, struct ip_graph *gr,
-                       struct ip_err *err)
+                       struct ip_lock_file *lock, struct ip_err *err)
 {
-    cleanup_free char *lock_ref = NULL, *lock_tag = NULL;
     int rc;
     if (o->tar) {
         if ((rc = open_layout_source(o->tar, NULL, src, err)) < 0)
@@ -183,17 +158,19 @@ static int load_source(const struct copy_opts *o, struct ip_source_set *set,
     }
     const char *ref = o->bundle ? o->bundle : o->image;
     if (o->lock) {
-        if ((rc = ref_from_lock(o->lock, &lock_ref, &lock_tag, err)) < 0)
-            return rc;
-        ref = lock_ref;
+        if ((rc = ip_lock_file_read(o->lock, lock, err)) < 0)
+            return ip_err_wrap(err, "Trying to read bundle or images lock file");
+        if (!lock->is_bundle_lock)
+            return ip_graph_from_images_lock(set, &lock->images, go, gr, err);
+        ref = lock->bundle.image;
         go->kind = IP_ROOT_BUNDLE;
     }
     if ((rc = ip_graph_from_registry(set, ref, go, gr, err)) < 0)
         return rc;
-    if (lock_tag && ip_tag_valid(lock_tag)) {
+    if (o->lock && lock->bundle.tag && ip_tag_valid(lock->bundle.tag)) {
         /* the lock's tag goes with the bundle, as imgpkg does */
         free(gr->nodes[0].tag);
-        gr->nodes[0].tag = ip_xstrdup(lock_tag);
+        gr->nodes[0].tag = ip_xstrdup(lock->bundle.tag);
     }
     return 0;
 }
@@ -205,6 +182,7 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
     struct ip_source_set *set = NULL;
     struct ip_store *src = NULL, *dst = NULL;
     struct ip_graph g = {0};
+    struct ip_lock_file lock = {0};
     int rc;
 
     o->g = gl;
@@ -237,7 +215,7 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
                                .log = log_line,
                                .log_ctx = (void *)gl};
     set = ip_source_set_new(&ro);
-    if ((rc = load_source(o, set, &go, &src, &g, err)) < 0)
+    if ((rc = load_source(o, set, &go, &src, &g, &lock, err)) < 0)
         goto out;
     ui_line(gl, "copy | exporting %zu images...", g.n);
 
@@ -259,6 +237,7 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
             goto out;
         }
         rc = ip_store_registry_open(&repo, &ro, &dst, err);
+        cleanup_free char *repo_name = ip_ref_name(&repo);
         ip_ref_release(&repo);
         if (rc < 0)
             goto out;
@@ -269,11 +248,12 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
         ui_line(gl, "copy | done uploading images");
         ui_line(gl, "Pushed '%s@%s'", ip_store_location(dst), g.nodes[0].digest);
         if (o->lock_output)
-            rc = write_lock_output(o, &g, dst, err);
+            rc = write_lock_output(o->lock_output, &g, o->lock ? &lock : NULL, repo_name, err);
     }
     if (rc == 0)
         ui_line(gl, "copy | exported %zu images", g.n);
 out:
+    ip_lock_file_release(&lock);
     ip_graph_release(&g);
     ip_store_free(dst);
     ip_store_free(src);

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "imgpkg/airgap.h"
+#include "imgpkg/bundle.h"
 #include "imgpkg/extract.h"
 #include "imgpkg/lock.h"
 #include "util/banned.h"
@@ -78,63 +79,35 @@ static int extract_to(struct ip_store *s, const struct ip_manifest *m, const cha
     return 0;
 }
 
-/* Rewrites DIR/.imgpkg/images.yml relative to `repo` (registry/repository) when
- * every image is found there (or a locations record says they were copied). */
-static int relocate_lock(const struct cli_global *g, struct ip_store *bundle_store,
-                         const struct ip_graph_node *b, const char *dir, bool print,
-                         struct ip_err *err)
+/* Rewrites DIR/.imgpkg/images.yml to the bundle's repository when every
+ * image is found there (or a locations record says they were copied). */
+static int relocate_lock(const struct cli_global *g, const struct ip_graph_node *b,
+                         const char *dir, bool print, struct ip_err *err)
 {
-    cleanup_free char *ltag = ip_imgpkg_locations_tag(b->digest);
     cleanup_free char *path = ip_xasprintf("%s/.imgpkg/images.yml", dir);
-    struct ip_manifest *m = NULL;
-    bool relocated = true;
+    struct ip_images_lock l = {0};
+    bool relocated;
     int rc;
 
     if (print)
         ui_line(g, "\nLocating image lock file images...");
-    if (ip_store_get_manifest(bundle_store, ltag, &m, err) == 0) {
-        ip_manifest_free(m);
-    } else {
-        for (size_t i = 0; i < b->lock.n_images && relocated; i++) {
-            const char *at = strchr(b->lock.images[i].image, '@');
-            if (!at) {
-                relocated = false;
-                break;
-            }
-            if ((rc = ip_store_get_manifest(bundle_store, at + 1, &m, err)) < 0) {
-                if (err->code != IP_E_NOTFOUND && err->code != IP_E_AUTH)
-                    return rc;
-                relocated = false;
-                break;
-            }
-            ip_manifest_free(m);
-        }
-    }
+    rc = ip_images_lock_relocate(b->src, b->repo, b->digest, &b->lock, &l, &relocated, err);
+    if (rc < 0)
+        return rc;
     if (!relocated) {
         if (print)
             ui_line(g, "One or more images not found in bundle repo; skipping lock file update");
         return 0;
     }
-    struct ip_images_lock l = {0};
-    l.images = ip_xcalloc(b->lock.n_images ? b->lock.n_images : 1, sizeof(*l.images));
-    for (size_t i = 0; i < b->lock.n_images; i++) {
-        const char *at = strchr(b->lock.images[i].image, '@');
-        l.images[i].image = ip_xasprintf("%s%s", ip_store_location(bundle_store), at);
-        l.images[i].annotations = b->lock.images[i].annotations;
-        l.images[i].n_annotations = b->lock.images[i].n_annotations;
-    }
-    l.n_images = b->lock.n_images;
     rc = ip_images_lock_write(path, &l, err);
-    for (size_t i = 0; i < l.n_images; i++)
-        free(l.images[i].image);
-    free(l.images);
+    ip_images_lock_release(&l);
     if (rc < 0)
         return ip_err_wrap(err, "Rewriting image lock file");
     if (print)
         ui_line(g,
                 "The bundle repo (%s) is hosting every image specified in the bundle's Images "
                 "Lock file (.imgpkg/images.yml)",
-                ip_store_location(bundle_store));
+                b->repo);
     return 0;
 }
 
@@ -165,8 +138,8 @@ static int pick_platform(struct ip_store *s, struct ip_manifest **m, struct ip_e
 /* The root alone, from its registry: pull contacts no other repository unless
  * -r needs the nested bundles (images.yml may name images that are not
  * reachable from here, or not at all). */
-static int root_from_registry(struct ip_source_set *set, const char *ref_str, struct ip_graph *g,
-                              struct ip_err *err)
+static int root_from_registry(struct ip_source_set *set, const char *ref_str,
+                              const struct pull_opts *o, struct ip_graph *g, struct ip_err *err)
 {
     struct ip_ref ref;
     struct ip_store *s = NULL;
@@ -188,8 +161,14 @@ static int root_from_registry(struct ip_source_set *set, const char *ref_str, st
         n->is_root = true;
         memcpy(n->digest, m->digest, IP_DIGEST_SIZE);
         n->orig_ref = ip_xasprintf("%s@%s", name, m->digest);
+        n->repo = ip_xstrdup(name);
         rc = ip_image_is_bundle(s, m, &n->is_bundle, err);
-        if (rc == 0 && n->is_bundle)
+        /* before images.yml is read: it may not even be there */
+        if (rc == 0 && n->is_bundle && o->image && o->bundle_check)
+            rc = ip_err_set(err, IP_E_INPUT,
+                            "Expected bundle flag when pulling a bundle (hint: Use -b instead of "
+                            "-i for bundles)");
+        if (rc == 0 && n->is_bundle && !o->image)
             rc = ip_bundle_images_lock(s, m, &n->lock, err);
     }
     ip_manifest_free(m);
@@ -241,26 +220,16 @@ static int load_from_registry(const struct pull_opts *o, struct ip_source_set *s
 {
     int rc;
     const char *ref = o->bundle ? o->bundle : o->image;
-    cleanup_free char *lock_ref = NULL;
+    struct ip_bundle_lock bl = {0};
     if (o->lock) {
-        struct ip_buf b = IP_BUF_INIT;
-        if ((rc = ip_read_file(o->lock, 16u << 20, &b, err)) < 0)
+        if ((rc = ip_bundle_lock_read(o->lock, &bl, err)) < 0)
             return rc;
-        const char *img = strstr(b.data ? b.data : "", "image:");
-        if (!img || !strstr(b.data, "BundleLock")) {
-            ip_buf_release(&b);
-            rc = ip_err_set(err, IP_E_INPUT, "--lock '%s' is not a BundleLock", o->lock);
-            return rc;
-        }
-        img += 6;
-        while (*img == ' ')
-            img++;
-        lock_ref = ip_xstrndup(img, strcspn(img, " \r\n"));
-        ip_buf_release(&b);
-        ref = lock_ref;
+        ref = bl.image;
     }
     /* only what pull needs: the root, and with -r the nested bundles */
-    if ((rc = root_from_registry(set, ref, g, err)) < 0)
+    rc = root_from_registry(set, ref, o, g, err);
+    ip_bundle_lock_release(&bl);
+    if (rc < 0)
         return rc;
     if (o->recursive && g->nodes[0].is_bundle && !(o->image && o->bundle_check)) {
         cleanup_free char *pinned = ip_xstrdup(g->nodes[0].orig_ref);
@@ -291,7 +260,7 @@ static int pull_nested(const struct cli_global *gl, const struct pull_opts *o,
         rc = extract_to(n->src, nm, dir, o, err);
         ip_manifest_free(nm);
         if (rc == 0 && from_registry)
-            rc = relocate_lock(gl, n->src, n, dir, false, err);
+            rc = relocate_lock(gl, n, dir, false, err);
         if (rc < 0)
             return rc;
     }
@@ -359,7 +328,7 @@ static int pull_run(const struct cli_global *gl, void *opts, struct ip_err *err)
     if (root->is_bundle && from_registry && !o->image) {
         if (!root->lock.n_images && !root->lock.images)
             ip_bundle_images_lock(root->src, m, &root->lock, err);
-        if ((rc = relocate_lock(gl, root->src, root, o->output, true, err)) < 0)
+        if ((rc = relocate_lock(gl, root, o->output, true, err)) < 0)
             goto out;
     }
     if (o->recursive && root->is_bundle)

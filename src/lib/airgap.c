@@ -86,6 +86,7 @@ void ip_graph_release(struct ip_graph *g)
     for (size_t i = 0; i < g->n; i++) {
         free(g->nodes[i].orig_ref);
         free(g->nodes[i].tag);
+        free(g->nodes[i].repo);
         ip_images_lock_release(&g->nodes[i].lock);
     }
     free(g->nodes);
@@ -140,7 +141,7 @@ static int check_kind(const struct ip_graph_opts *o, bool is_bundle, struct ip_e
  * keeps its images), then the image's own. */
 static int locate_image(struct ip_source_set *set, const struct ip_ref *bundle_ref,
                         const char *image, struct ip_store **store, struct ip_manifest **m,
-                        struct ip_err *err)
+                        char **repo, struct ip_err *err)
 {
     struct ip_ref ref;
     int rc;
@@ -163,6 +164,7 @@ static int locate_image(struct ip_source_set *set, const struct ip_ref *bundle_r
         rc = ip_store_get_manifest(s, ref.digest, m, err);
         if (rc == 0) {
             *store = s;
+            *repo = ip_ref_name(candidates[i]);
             break;
         }
         if (err->code != IP_E_NOTFOUND && err->code != IP_E_AUTH)
@@ -192,11 +194,13 @@ static int add_signatures(struct ip_graph *g, const struct ip_graph_opts *o, str
         }
         if (ip_graph_find(g, m->digest) < 0) {
             struct ip_store *src = g->nodes[i].src;
+            char *repo = g->nodes[i].repo ? ip_xstrdup(g->nodes[i].repo) : NULL;
             struct ip_graph_node *s = graph_add(g);
             s->src = src;
+            s->repo = repo;
             memcpy(s->digest, m->digest, IP_DIGEST_SIZE);
             s->tag = ip_xstrdup(tag);
-            s->orig_ref = ip_xasprintf("%s:%s", src->location, tag);
+            s->orig_ref = ip_xasprintf("%s:%s", repo ? repo : src->location, tag);
             glog(o, "found signature %s", s->orig_ref);
         }
         ip_manifest_free(m);
@@ -213,6 +217,7 @@ struct located {
     const char *image;
     struct ip_store *store;
     struct ip_manifest *m;
+    char *repo; /* where it was found */
     bool is_bundle;
     int rc;
     struct ip_err err;
@@ -237,7 +242,7 @@ static void *locate_worker(void *arg)
             return NULL;
         struct located *l = &p->l[i];
         ip_err_clear(&l->err);
-        l->rc = locate_image(p->set, p->bref, l->image, &l->store, &l->m, &l->err);
+        l->rc = locate_image(p->set, p->bref, l->image, &l->store, &l->m, &l->repo, &l->err);
         if (l->rc == 0)
             l->rc = ip_image_is_bundle(l->store, l->m, &l->is_bundle, &l->err);
     }
@@ -310,6 +315,7 @@ int ip_graph_from_registry(struct ip_source_set *set, const char *ref_str,
     memcpy(root->digest, m->digest, IP_DIGEST_SIZE);
     name = ip_ref_name(&ref);
     root->orig_ref = ip_xasprintf("%s@%s", name, m->digest);
+    root->repo = ip_xstrdup(name);
     if (!ref.digest[0] || ref.tag)
         root->tag = ip_xstrdup(ref.tag ? ref.tag : "latest");
     glog(o, "found %s %s", is_bundle ? "bundle" : "image", root->orig_ref);
@@ -331,7 +337,7 @@ int ip_graph_from_registry(struct ip_source_set *set, const char *ref_str,
         free(bref.repository);
         struct ip_ref where;
         memset(&where, 0, sizeof(where));
-        if ((rc = ip_repo_parse(g.nodes[bi].src->location, &where, err)) < 0) {
+        if ((rc = ip_repo_parse(g.nodes[bi].repo, &where, err)) < 0) {
             ip_ref_release(&bref);
             goto out;
         }
@@ -350,10 +356,12 @@ int ip_graph_from_registry(struct ip_source_set *set, const char *ref_str,
             }
             if (rc < 0 || ip_graph_find(&g, l[i].m->digest) >= 0) {
                 ip_manifest_free(l[i].m);
+                free(l[i].repo);
                 continue;
             }
             struct ip_graph_node *node = graph_add(&g);
             node->src = l[i].store;
+            node->repo = l[i].repo;
             node->is_bundle = l[i].is_bundle;
             memcpy(node->digest, l[i].m->digest, IP_DIGEST_SIZE);
             node->orig_ref = ip_xstrdup(l[i].image);
@@ -375,6 +383,49 @@ out:
     ip_manifest_free(m);
     ip_graph_release(&g);
     ip_ref_release(&ref);
+    return rc;
+}
+
+int ip_graph_from_images_lock(struct ip_source_set *set, const struct ip_images_lock *lock,
+                              const struct ip_graph_opts *o, struct ip_graph *out,
+                              struct ip_err *err)
+{
+    struct ip_graph g = {0};
+    int rc = 0;
+
+    for (size_t i = 0; i < lock->n_images && rc == 0; i++) {
+        const char *image = lock->images[i].image;
+        struct ip_ref ref;
+        struct ip_store *s = NULL;
+        struct ip_manifest *m = NULL;
+        memset(&ref, 0, sizeof(ref));
+        if ((rc = ip_ref_parse(image, &ref, err)) < 0) {
+            ip_err_wrap(err, "Parsing '%s'", image);
+            break;
+        }
+        if ((rc = ip_source_set_store(set, &ref, &s, err)) == 0 &&
+            (rc = ip_store_get_manifest(s, ref.digest, &m, err)) == 0 &&
+            ip_graph_find(&g, m->digest) < 0) {
+            /* each image is copied as an image, bundle or not (as imgpkg) */
+            struct ip_graph_node *node = graph_add(&g);
+            node->src = s;
+            memcpy(node->digest, m->digest, IP_DIGEST_SIZE);
+            node->orig_ref = ip_xstrdup(image);
+            node->repo = ip_ref_name(&ref);
+            glog(o, "found image %s", image);
+        }
+        ip_manifest_free(m);
+        ip_ref_release(&ref);
+    }
+    if (rc == 0 && g.n == 0)
+        rc = ip_err_set(err, IP_E_INPUT, "the images lock names no image");
+    if (rc == 0 && o && o->cosign_signatures)
+        rc = add_signatures(&g, o, err);
+    if (rc == 0) {
+        *out = g;
+        memset(&g, 0, sizeof(g));
+    }
+    ip_graph_release(&g);
     return rc;
 }
 

@@ -15,6 +15,59 @@
 
 #define MAX_LOCK (16u << 20)
 
+void ip_images_lock_rebase(const struct ip_images_lock *in, const char *repo,
+                           struct ip_images_lock *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->images = ip_xcalloc(in->n_images ? in->n_images : 1, sizeof(*out->images));
+    for (size_t i = 0; i < in->n_images; i++) {
+        const struct ip_lock_image *src = &in->images[i];
+        struct ip_lock_image *dst = &out->images[i];
+        const char *at = strchr(src->image, '@');
+        dst->image = ip_xasprintf("%s%s", repo, at ? at : "");
+        dst->annotations =
+            ip_xcalloc(src->n_annotations ? src->n_annotations : 1, sizeof(*dst->annotations));
+        for (size_t j = 0; j < src->n_annotations; j++) {
+            dst->annotations[j].key = ip_xstrdup(src->annotations[j].key);
+            dst->annotations[j].val = ip_xstrdup(src->annotations[j].val);
+        }
+        dst->n_annotations = src->n_annotations;
+    }
+    out->n_images = in->n_images;
+}
+
+int ip_images_lock_relocate(struct ip_store *s, const char *repo, const char *bundle_digest,
+                            const struct ip_images_lock *lock, struct ip_images_lock *out,
+                            bool *relocated, struct ip_err *err)
+{
+    cleanup_free char *ltag = ip_imgpkg_locations_tag(bundle_digest);
+    struct ip_manifest *m = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    *relocated = false;
+    if (ip_store_get_manifest(s, ltag, &m, err) == 0) {
+        ip_manifest_free(m);
+    } else {
+        for (size_t i = 0; i < lock->n_images; i++) {
+            const char *at = strchr(lock->images[i].image, '@');
+            if (!at)
+                return 0;
+            if ((rc = ip_store_get_manifest(s, at + 1, &m, err)) < 0) {
+                if (err->code != IP_E_NOTFOUND && err->code != IP_E_AUTH)
+                    return rc;
+                ip_err_clear(err);
+                return 0;
+            }
+            ip_manifest_free(m);
+        }
+    }
+    ip_err_clear(err);
+    ip_images_lock_rebase(lock, repo, out);
+    *relocated = true;
+    return 0;
+}
+
 int ip_image_is_bundle(struct ip_store *s, const struct ip_manifest *m, bool *out,
                        struct ip_err *err)
 {
@@ -35,7 +88,8 @@ int ip_image_is_bundle(struct ip_store *s, const struct ip_manifest *m, bool *ou
     ip_reader_free(r);
     if (rc == 0 && (rc = ip_config_parse(b.data ? b.data : "", b.len, &cfg, err)) == 0) {
         const char *v = ip_config_label(&cfg, IP_LABEL_BUNDLE);
-        *out = v && !strcmp(v, "true");
+        /* the key makes a bundle, whatever its value (as imgpkg) */
+        *out = v != NULL;
         ip_config_release(&cfg);
     }
     ip_buf_release(&b);
@@ -171,7 +225,8 @@ void ip_image_locations_yaml(const struct ip_image_locations *l, struct ip_buf *
     for (size_t i = 0; i < l->n; i++) {
         ip_yaml_map_start(w);
         ip_yaml_kv(w, "image", l->images[i].image);
-        ip_yaml_kv(w, "isBundle", l->images[i].is_bundle ? "true" : "false");
+        ip_yaml_scalar(w, "isBundle");
+        ip_yaml_plain(w, l->images[i].is_bundle ? "true" : "false");
         ip_yaml_map_end(w);
     }
     ip_yaml_seq_end(w);

@@ -1,5 +1,6 @@
 /* lock.c - imgpkg's lock files read with libyaml's document API: the
  * ImagesLock of a bundle (.imgpkg/images.yml). */
+#include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
@@ -168,11 +169,11 @@ int ip_yaml_check_nesting(const char *data, size_t len, const char *what, struct
     return rc;
 }
 
-int ip_images_lock_parse(const char *data, size_t len, const char *what,
-                         struct ip_images_lock *out, struct ip_err *err)
+/* Loads the first document of data into doc (the caller deletes it). */
+static int load_doc(const char *data, size_t len, const char *what, const char *kind,
+                    yaml_document_t *doc, struct ip_err *err)
 {
     yaml_parser_t parser;
-    yaml_document_t doc;
     int rc;
 
     if (len > MAX_LOCK_FILE)
@@ -182,22 +183,139 @@ int ip_images_lock_parse(const char *data, size_t len, const char *what,
     if (!yaml_parser_initialize(&parser))
         return ip_err_set(err, IP_E_NOMEM, "%s: cannot initialise the YAML parser", what);
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    if (!yaml_parser_load(&parser, &doc)) {
+    if (!yaml_parser_load(&parser, doc)) {
         rc = ip_err_set(err, IP_E_FORMAT, "%s: invalid YAML: %s at line %zu column %zu", what,
                         parser.problem ? parser.problem : "parse error",
                         parser.problem_mark.line + 1, parser.problem_mark.column + 1);
         yaml_parser_delete(&parser);
         return rc;
     }
-    if (!yaml_document_get_root_node(&doc)) {
-        yaml_document_delete(&doc);
-        yaml_parser_delete(&parser);
-        return ip_err_set(err, IP_E_FORMAT, "%s: empty document (expected an ImagesLock)", what);
+    yaml_parser_delete(&parser);
+    if (!yaml_document_get_root_node(doc)) {
+        yaml_document_delete(doc);
+        return ip_err_set(err, IP_E_FORMAT, "%s: empty document (expected a %s)", what, kind);
     }
+    return 0;
+}
+
+int ip_images_lock_parse(const char *data, size_t len, const char *what, struct ip_images_lock *out,
+                         struct ip_err *err)
+{
+    yaml_document_t doc;
+    int rc = load_doc(data, len, what, "ImagesLock", &doc, err);
+    if (rc < 0)
+        return rc;
     rc = lock_from_doc(&doc, what, out, err);
     yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
     return rc;
+}
+
+void ip_bundle_lock_release(struct ip_bundle_lock *l)
+{
+    free(l->image);
+    free(l->tag);
+    memset(l, 0, sizeof(*l));
+}
+
+/* A BundleLock: apiVersion, kind, bundle: {image: REPO@DIGEST, tag: TAG}. */
+static int bundle_lock_from_doc(yaml_document_t *doc, const char *what, struct ip_bundle_lock *out,
+                                struct ip_err *err)
+{
+    yaml_node_t *root = yaml_document_get_root_node(doc);
+    yaml_node_t *bundle;
+    const char *api, *kind, *image = NULL, *tag = NULL;
+    struct ip_ref ref;
+
+    if (!root || root->type != YAML_MAPPING_NODE)
+        return ip_err_set(err, IP_E_FORMAT, "%s: expected a YAML mapping (BundleLock)", what);
+    api = scalar(doc, map_get(doc, root, "apiVersion"));
+    kind = scalar(doc, map_get(doc, root, "kind"));
+    if (!api || strcmp(api, IP_LOCK_API_VERSION) != 0)
+        return ip_err_set(err, IP_E_FORMAT,
+                          "%s: Validating bundle lock: Validating apiVersion: Unknown version "
+                          "(known: %s)",
+                          what, IP_LOCK_API_VERSION);
+    if (!kind || strcmp(kind, "BundleLock") != 0)
+        return ip_err_set(err, IP_E_FORMAT,
+                          "%s: Validating bundle lock: Validating kind: Unknown kind (known: "
+                          "BundleLock)",
+                          what);
+    bundle = map_get(doc, root, "bundle");
+    if (bundle && bundle->type == YAML_MAPPING_NODE) {
+        image = scalar(doc, map_get(doc, bundle, "image"));
+        tag = scalar(doc, map_get(doc, bundle, "tag"));
+    } else if (bundle && !yaml_is_null(bundle)) {
+        return ip_err_set(err, IP_E_FORMAT, "%s: bundle must be a mapping", what);
+    }
+    memset(&ref, 0, sizeof(ref));
+    bool pinned = image && ip_ref_parse(image, &ref, err) == 0 && ref.digest[0] != '\0';
+    ip_ref_release(&ref);
+    if (!pinned)
+        return ip_err_set(err, IP_E_FORMAT,
+                          "%s: Validating bundle lock: Expected ref to be in digest form, got "
+                          "'%.300s'",
+                          what, image ? image : "");
+    out->image = ip_xstrdup(image);
+    out->tag = tag && *tag ? ip_xstrdup(tag) : NULL;
+    return 0;
+}
+
+int ip_bundle_lock_parse(const char *data, size_t len, const char *what, struct ip_bundle_lock *out,
+                         struct ip_err *err)
+{
+    yaml_document_t doc;
+    int rc;
+    memset(out, 0, sizeof(*out));
+    if ((rc = load_doc(data, len, what, "BundleLock", &doc, err)) < 0)
+        return rc;
+    rc = bundle_lock_from_doc(&doc, what, out, err);
+    yaml_document_delete(&doc);
+    return rc;
+}
+
+int ip_bundle_lock_read(const char *path, struct ip_bundle_lock *out, struct ip_err *err)
+{
+    struct ip_buf b = IP_BUF_INIT;
+    int rc = ip_read_file(path, MAX_LOCK_FILE, &b, err);
+    if (rc == 0)
+        rc = ip_bundle_lock_parse(b.data ? b.data : "", b.len, path, out, err);
+    ip_buf_release(&b);
+    return rc;
+}
+
+int ip_lock_file_read(const char *path, struct ip_lock_file *out, struct ip_err *err)
+{
+    struct ip_buf b = IP_BUF_INIT;
+    yaml_document_t doc;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = ip_read_file(path, MAX_LOCK_FILE, &b, err)) < 0)
+        return rc;
+    if ((rc = load_doc(b.data ? b.data : "", b.len, path, "BundleLock or ImagesLock", &doc, err)) <
+        0) {
+        ip_buf_release(&b);
+        return rc;
+    }
+    /* the kind decides; anything else is read as an ImagesLock, as imgpkg
+     * does after failing to read a BundleLock */
+    const char *kind = scalar(&doc, map_get(&doc, yaml_document_get_root_node(&doc), "kind"));
+    if (kind && !strcmp(kind, "BundleLock")) {
+        out->is_bundle_lock = true;
+        rc = bundle_lock_from_doc(&doc, path, &out->bundle, err);
+    } else {
+        rc = lock_from_doc(&doc, path, &out->images, err);
+    }
+    yaml_document_delete(&doc);
+    ip_buf_release(&b);
+    return rc;
+}
+
+void ip_lock_file_release(struct ip_lock_file *l)
+{
+    ip_bundle_lock_release(&l->bundle);
+    ip_images_lock_release(&l->images);
+    l->is_bundle_lock = false;
 }
 
 int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_err *err)
@@ -229,7 +347,7 @@ int ip_bundle_lock_write(const char *path, const char *image, const char *tag, s
     ip_yaml_scalar(w, "bundle");
     ip_yaml_map_start(w);
     ip_yaml_kv(w, "image", image);
-    if (tag)
+    if (tag && *tag)
         ip_yaml_kv(w, "tag", tag);
     ip_yaml_map_end(w);
     ip_yaml_kv(w, "kind", "BundleLock");
@@ -237,27 +355,51 @@ int ip_bundle_lock_write(const char *path, const char *image, const char *tag, s
     return write_lock_file(w, path, err);
 }
 
-int ip_images_lock_write(const char *path, const struct ip_images_lock *l, struct ip_err *err)
+static int kv_key_cmp(const void *a, const void *b)
+{
+    return ip_yaml_key_cmp(((const struct ip_kv *)a)->key, ((const struct ip_kv *)b)->key);
+}
+
+/* imgpkg's order: annotations (a map, its keys sorted) before image; no
+ * images key at all for an empty list. */
+int ip_images_lock_yaml(const struct ip_images_lock *l, struct ip_buf *out, struct ip_err *err)
 {
     struct ip_yaml_writer *w = ip_yaml_writer_new(true);
     ip_yaml_map_start(w);
     ip_yaml_kv(w, "apiVersion", IP_LOCK_API_VERSION);
-    ip_yaml_scalar(w, "images");
-    ip_yaml_seq_start(w);
+    if (l->n_images) {
+        ip_yaml_scalar(w, "images");
+        ip_yaml_seq_start(w);
+    }
     for (size_t i = 0; i < l->n_images; i++) {
+        const struct ip_lock_image *li = &l->images[i];
         ip_yaml_map_start(w);
-        if (l->images[i].n_annotations) {
+        if (li->n_annotations) {
+            cleanup_free struct ip_kv *sorted = ip_xcalloc(li->n_annotations, sizeof(*sorted));
+            memcpy(sorted, li->annotations, li->n_annotations * sizeof(*sorted));
+            qsort(sorted, li->n_annotations, sizeof(*sorted), kv_key_cmp);
             ip_yaml_scalar(w, "annotations");
             ip_yaml_map_start(w);
-            for (size_t j = 0; j < l->images[i].n_annotations; j++)
-                ip_yaml_kv(w, l->images[i].annotations[j].key, l->images[i].annotations[j].val);
+            for (size_t j = 0; j < li->n_annotations; j++)
+                ip_yaml_kv(w, sorted[j].key, sorted[j].val);
             ip_yaml_map_end(w);
         }
-        ip_yaml_kv(w, "image", l->images[i].image);
+        ip_yaml_kv(w, "image", li->image);
         ip_yaml_map_end(w);
     }
-    ip_yaml_seq_end(w);
+    if (l->n_images)
+        ip_yaml_seq_end(w);
     ip_yaml_kv(w, "kind", "ImagesLock");
     ip_yaml_map_end(w);
-    return write_lock_file(w, path, err);
+    return ip_yaml_writer_finish(w, out, err);
+}
+
+int ip_images_lock_write(const char *path, const struct ip_images_lock *l, struct ip_err *err)
+{
+    struct ip_buf out = IP_BUF_INIT;
+    int rc = ip_images_lock_yaml(l, &out, err);
+    if (rc == 0)
+        rc = ip_write_file_atomic(path, out.data ? out.data : "", out.len, 0644, err);
+    ip_buf_release(&out);
+    return rc;
 }

@@ -1,7 +1,9 @@
 /* test-lock.c - the ImagesLock of a bundle (.imgpkg/images.yml). */
 #include <string.h>
 
+#include "imgpkg/bundle.h"
 #include "imgpkg/lock.h"
+#include "imgpkg/yaml-writer.h"
 #include "suites.h"
 
 #define DG1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
@@ -207,6 +209,232 @@ START_TEST(read_from_file)
 }
 END_TEST
 
+/* What imgpkg (go-yaml v2) writes for each string, captured from
+ * `imgpkg pull` of a relocated bundle whose images.yml held these values. */
+static const struct {
+    const char *in, *out;
+} yaml_strings[] = {
+    {"1.0", "\"1.0\""},
+    {"true", "\"true\""},
+    {"null", "\"null\""},
+    {"0x1f", "\"0x1f\""},
+    {"1e3", "\"1e3\""},
+    {"~", "\"~\""},
+    {"yes", "\"yes\""},
+    {"on", "\"on\""},
+    {"Off", "\"Off\""},
+    {"y", "\"y\""},
+    {"n", "\"n\""},
+    {".inf", "\".inf\""},
+    {"-.Inf", "\"-.Inf\""},
+    {".nan", "\".nan\""},
+    {"0o17", "\"0o17\""},
+    {"017", "\"017\""},
+    {"1_000", "\"1_000\""},
+    {"+12", "\"+12\""},
+    {"12:30", "\"12:30\""},
+    {"2001-12-14", "\"2001-12-14\""},
+    {"", "\"\""},
+    {" lead", "' lead'"},
+    {"a: b", "'a: b'"},
+    {"#x", "'#x'"},
+    {"-", "'-'"},
+    {"1.", "\"1.\""},
+    {".5", "\".5\""},
+    {"0b101", "\"0b101\""},
+    {"NULL", "\"NULL\""},
+    {"True", "\"True\""},
+    {"TRUE", "\"TRUE\""},
+    {"tRue", "tRue"},
+    {"1e", "1e"},
+    {"-0", "\"-0\""},
+    {"0x", "0x"},
+    {"+.5e-3", "\"+.5e-3\""},
+    {"=", "="},
+    {"<<", "<<"},
+    {"- x", "'- x'"},
+    {"日本", "日本"},
+    {"tab\there", "\"tab\\there\""},
+    {"@at", "'@at'"},
+    {"`bt", "'`bt'"},
+    {"1,000", "1,000"},
+    {"12e03", "\"12e03\""},
+    {"0.1.2", "0.1.2"},
+    {"Yes", "\"Yes\""},
+    {"NO", "\"NO\""},
+    {"ON", "\"ON\""},
+    {"99999999999999999999999", "\"99999999999999999999999\""},
+    {"1e999", "1e999"},
+    {"0xFFFFFFFFFFFFFFFFFFFF", "0xFFFFFFFFFFFFFFFFFFFF"},
+    {"08", "\"08\""},
+    {"0b+101", "\"0b+101\""},
+    {"1:20:30", "\"1:20:30\""},
+    {"2001-12-14t21:59:43.10-05:00", "\"2001-12-14t21:59:43.10-05:00\""},
+    {"2001-12-14 21:59:43.10 -5", "2001-12-14 21:59:43.10 -5"},
+    {"2001-1-1", "\"2001-1-1\""},
+    {"0x1p3", "0x1p3"},
+    {"+.inf", "\"+.inf\""},
+    {".INf", ".INf"},
+    {"._5", "._5"},
+    {"1__0", "\"1__0\""},
+    {"_1", "_1"},
+    {"0O17", "\"0O17\""},
+    {"-0b11", "\"-0b11\""},
+    {"0B11", "\"0B11\""},
+    {"0X1f", "\"0X1f\""},
+    {"a\nb", "|-\n  a\n  b"},
+    {"end\n", "|\n  end"},
+    {"v1", "v1"},
+    {"127.0.0.1:5000/app@sha256:00", "127.0.0.1:5000/app@sha256:00"},
+};
+
+START_TEST(yaml_strings_quoted_as_imgpkg)
+{
+    for (size_t i = 0; i < sizeof(yaml_strings) / sizeof(yaml_strings[0]); i++) {
+        struct ip_yaml_writer *w = ip_yaml_writer_new(false);
+        struct ip_buf b = IP_BUF_INIT;
+        struct ip_err err;
+        ip_yaml_map_start(w);
+        ip_yaml_kv(w, "k", yaml_strings[i].in);
+        ip_yaml_map_end(w);
+        ck_assert_int_eq(ip_yaml_writer_finish(w, &b, &err), 0);
+        char *want = ip_xasprintf("k: %s\n", yaml_strings[i].out);
+        ck_assert_msg(b.len == strlen(want) && !memcmp(b.data, want, b.len),
+                      "'%s': got '%.*s', want '%s'", yaml_strings[i].in, (int)b.len, b.data, want);
+        free(want);
+        ip_buf_release(&b);
+    }
+}
+END_TEST
+
+START_TEST(yaml_keys_quoted_and_sorted)
+{
+    /* keys are strings too; annotations come out sorted as go-yaml sorts a map */
+    struct ip_lock_image img = {.image = (char *)"example.com/app@" DG1};
+    struct ip_kv ann[] = {{(char *)"b10", (char *)"x"},  {(char *)"b9", (char *)"x"},
+                          {(char *)"true", (char *)"x"}, {(char *)"a", (char *)"x"},
+                          {(char *)"B", (char *)"x"},    {(char *)"-z", (char *)"x"}};
+    img.annotations = ann;
+    img.n_annotations = sizeof(ann) / sizeof(ann[0]);
+    struct ip_images_lock l = {.images = &img, .n_images = 1};
+    struct ip_buf b = IP_BUF_INIT;
+    struct ip_err err;
+    ck_assert_int_eq(ip_images_lock_yaml(&l, &b, &err), 0);
+    const char *want = "---\n"
+                       "apiVersion: imgpkg.carvel.dev/v1alpha1\n"
+                       "images:\n"
+                       "- annotations:\n"
+                       "    -z: x\n"
+                       "    B: x\n"
+                       "    a: x\n"
+                       "    b9: x\n"
+                       "    b10: x\n"
+                       "    \"true\": x\n"
+                       "  image: example.com/app@" DG1 "\n"
+                       "kind: ImagesLock\n";
+    ck_assert_msg(b.len == strlen(want) && !memcmp(b.data, want, b.len), "got:\n%.*s", (int)b.len,
+                  b.data);
+    ip_buf_release(&b);
+    ck_assert_int_lt(ip_yaml_key_cmp("a1", "a01"), 0);
+    ck_assert_int_lt(ip_yaml_key_cmp("a", "ab"), 0);
+    ck_assert_int_eq(ip_yaml_key_cmp("same", "same"), 0);
+}
+END_TEST
+
+START_TEST(empty_lock_written_as_imgpkg)
+{
+    /* imgpkg writes no images key for an empty lock; it reads back empty */
+    struct ip_images_lock l = {0}, back;
+    struct ip_buf b = IP_BUF_INIT;
+    struct ip_err err;
+    ck_assert_int_eq(ip_images_lock_yaml(&l, &b, &err), 0);
+    const char *want = "---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\n";
+    ck_assert_msg(b.len == strlen(want) && !memcmp(b.data, want, b.len), "got:\n%.*s", (int)b.len,
+                  b.data);
+    ck_assert_int_eq(parse(want, &back, &err), 0);
+    ck_assert_uint_eq(back.n_images, 0);
+    ip_buf_release(&b);
+}
+END_TEST
+
+START_TEST(bundle_lock_parsed)
+{
+    struct ip_bundle_lock bl;
+    struct ip_err err;
+    const char *y = "---\n"
+                    "apiVersion: imgpkg.carvel.dev/v1alpha1\n"
+                    "bundle:\n"
+                    "  image: example.com/b@" DG1 "\n"
+                    "  tag: \"1.0\"\n"
+                    "kind: BundleLock\n";
+    ck_assert_msg(ip_bundle_lock_parse(y, strlen(y), "l.yml", &bl, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(bl.image, "example.com/b@" DG1);
+    ck_assert_str_eq(bl.tag, "1.0");
+    ip_bundle_lock_release(&bl);
+    /* flow style and other key orders are YAML too (no substring matching) */
+    y = "{kind: BundleLock, bundle: {image: 'example.com/b@" DG2
+        "'}, apiVersion: imgpkg.carvel.dev/v1alpha1}";
+    ck_assert_msg(ip_bundle_lock_parse(y, strlen(y), "l.yml", &bl, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(bl.image, "example.com/b@" DG2);
+    ck_assert_ptr_null(bl.tag);
+    ip_bundle_lock_release(&bl);
+    /* a comment mentioning the kind does not make a BundleLock */
+    y = "# kind: BundleLock\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\n"
+        "bundle:\n  image: example.com/b@" DG1 "\n";
+    ck_assert_int_eq(ip_bundle_lock_parse(y, strlen(y), "l.yml", &bl, &err), -IP_E_FORMAT);
+    ck_assert_str_eq(err.msg, "l.yml: Validating bundle lock: Validating kind: Unknown kind "
+                              "(known: BundleLock)");
+    y = "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nbundle:\n"
+        "  image: example.com/b:v1\n";
+    ck_assert_int_eq(ip_bundle_lock_parse(y, strlen(y), "l.yml", &bl, &err), -IP_E_FORMAT);
+    ck_assert_str_eq(err.msg, "l.yml: Validating bundle lock: Expected ref to be in digest form, "
+                              "got 'example.com/b:v1'");
+    y = "apiVersion: imgpkg.carvel.dev/v1\nkind: BundleLock\n";
+    ck_assert_int_eq(ip_bundle_lock_parse(y, strlen(y), "l.yml", &bl, &err), -IP_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "Validating apiVersion: Unknown version"));
+}
+END_TEST
+
+START_TEST(lock_file_of_either_kind)
+{
+    char *dir = test_tmpdir();
+    char *path = ip_path_join(dir, "lock.yml");
+    struct ip_lock_file lf;
+    struct ip_err err;
+    test_write_file(path,
+                    "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nbundle:\n"
+                    "  image: example.com/b@" DG1 "\n  tag: v2\n",
+                    0644);
+    ck_assert_msg(ip_lock_file_read(path, &lf, &err) == 0, "%s", err.msg);
+    ck_assert(lf.is_bundle_lock);
+    ck_assert_str_eq(lf.bundle.image, "example.com/b@" DG1);
+    ck_assert_str_eq(lf.bundle.tag, "v2");
+    ip_lock_file_release(&lf);
+    test_write_file(path,
+                    "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n"
+                    "- image: example.com/i@" DG2 "\n  annotations: {x: \"1\"}\n",
+                    0644);
+    ck_assert_msg(ip_lock_file_read(path, &lf, &err) == 0, "%s", err.msg);
+    ck_assert(!lf.is_bundle_lock);
+    ck_assert_uint_eq(lf.images.n_images, 1);
+
+    /* relocated: the repository changes, digests and annotations stay */
+    struct ip_images_lock moved;
+    ip_images_lock_rebase(&lf.images, "other.example/team/dst", &moved);
+    ck_assert_str_eq(moved.images[0].image, "other.example/team/dst@" DG2);
+    ck_assert_uint_eq(moved.images[0].n_annotations, 1);
+    ck_assert_str_eq(moved.images[0].annotations[0].val, "1");
+    ip_images_lock_release(&moved);
+    ip_lock_file_release(&lf);
+
+    test_write_file(path, "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: Other\n", 0644);
+    ck_assert_int_eq(ip_lock_file_read(path, &lf, &err), -IP_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "Unknown kind (known: ImagesLock)"));
+    free(path);
+    test_tmpdir_cleanup(dir);
+}
+END_TEST
+
 Suite *suite_lock(void)
 {
     Suite *s = suite_create("lock");
@@ -221,6 +449,11 @@ Suite *suite_lock(void)
     tcase_add_test(tc, malformed_yaml);
     tcase_add_test(tc, not_a_mapping);
     tcase_add_test(tc, read_from_file);
+    tcase_add_test(tc, yaml_strings_quoted_as_imgpkg);
+    tcase_add_test(tc, yaml_keys_quoted_and_sorted);
+    tcase_add_test(tc, empty_lock_written_as_imgpkg);
+    tcase_add_test(tc, bundle_lock_parsed);
+    tcase_add_test(tc, lock_file_of_either_kind);
     suite_add_tcase(s, tc);
     return s;
 }

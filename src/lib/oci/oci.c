@@ -336,10 +336,11 @@ int ip_config_parse(const char *raw, size_t len, struct ip_config *out, struct i
         c.labels = ip_xcalloc(labels->u.object.len, sizeof(struct ip_kv));
         for (size_t i = 0; i < labels->u.object.len; i++) {
             yajl_val s = labels->u.object.values[i];
-            if (!YAJL_IS_STRING(s))
+            /* null reads as "" (Go's map[string]string) */
+            if (!YAJL_IS_STRING(s) && !YAJL_IS_NULL(s))
                 continue;
             c.labels[c.n_labels].key = ip_xstrdup(labels->u.object.keys[i]);
-            c.labels[c.n_labels].val = ip_xstrdup(s->u.string);
+            c.labels[c.n_labels].val = ip_xstrdup(YAJL_IS_STRING(s) ? s->u.string : "");
             c.n_labels++;
         }
     }

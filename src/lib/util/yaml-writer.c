@@ -33,12 +33,29 @@ struct ip_yaml_writer *ip_yaml_writer_new(bool with_marker)
     return w;
 }
 
-void ip_yaml_scalar(struct ip_yaml_writer *w, const char *s)
+static void emit_scalar(struct ip_yaml_writer *w, const char *s, yaml_scalar_style_t style)
 {
     yaml_event_t ev;
-    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
-                                 YAML_ANY_SCALAR_STYLE);
+    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1, style);
     yaml_emitter_emit(&w->em, &ev);
+}
+
+/* As go-yaml writes a string: text with a newline as a literal block, text
+ * that would read back as something else double-quoted, else plain (the
+ * emitter falls back to quotes where plain text is not allowed). */
+void ip_yaml_scalar(struct ip_yaml_writer *w, const char *s)
+{
+    yaml_scalar_style_t style = YAML_PLAIN_SCALAR_STYLE;
+    if (strchr(s, '\n'))
+        style = YAML_LITERAL_SCALAR_STYLE;
+    else if (ip_yaml_string_needs_quotes(s))
+        style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    emit_scalar(w, s, style);
+}
+
+void ip_yaml_plain(struct ip_yaml_writer *w, const char *s)
+{
+    emit_scalar(w, s, YAML_PLAIN_SCALAR_STYLE);
 }
 
 void ip_yaml_kv(struct ip_yaml_writer *w, const char *key, const char *val)
