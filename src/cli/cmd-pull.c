@@ -81,8 +81,8 @@ static int extract_to(struct ip_store *s, const struct ip_manifest *m, const cha
 
 /* Rewrites DIR/.imgpkg/images.yml to the bundle's repository when every
  * image is found there (or a locations record says they were copied). */
-static int relocate_lock(const struct cli_global *g, const struct ip_graph_node *b,
-                         const char *dir, bool print, struct ip_err *err)
+static int relocate_lock(const struct cli_global *g, const struct ip_graph_node *b, const char *dir,
+                         bool print, struct ip_err *err)
 {
     cleanup_free char *path = ip_xasprintf("%s/.imgpkg/images.yml", dir);
     struct ip_images_lock l = {0};
