@@ -24,6 +24,7 @@ struct ip_build_opts {
     const char *tmp_dir;   /* where the layer is written while it is built */
     bool docker_media_types; /* Docker schema 2 instead of OCI (imgpkg's internal images) */
     bool layer_transient;    /* the layer file is copied elsewhere and deleted: no early writeback */
+    struct ip_store *layer_into; /* a new OCI tarball: the layer is written straight into it */
 };
 
 /* One file-system entry that goes into the layer. */

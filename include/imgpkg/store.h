@@ -47,6 +47,11 @@ int ip_store_oci_dir_open_in_place(const char *dir, struct ip_store **out, struc
 /* OCI image layout as one tar file (read), or a new one written atomically. */
 int ip_store_oci_tar_open(const char *path, struct ip_store **out, struct ip_err *err);
 int ip_store_oci_tar_create(const char *path, struct ip_store **out, struct ip_err *err);
+/* A blob written straight into a tarball being created, before anything else
+ * is put into it: *fd is where its bytes go (sequentially, from the current
+ * offset); _end, with the blob's digest and size, completes its member. */
+int ip_store_oci_tar_stream_begin(struct ip_store *s, int *fd, struct ip_err *err);
+int ip_store_oci_tar_stream_end(struct ip_store *s, const struct ip_desc *d, struct ip_err *err);
 
 /* The tarball Go imgpkg's `copy --to-tar` writes (read only): manifest.json, a
  * JSON array of image and index descriptors holding the raw manifests and

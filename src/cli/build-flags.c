@@ -28,7 +28,8 @@ const struct flag build_flag_table[] = {
 };
 
 int build_from_flags(const struct build_flags *f, const char *tmp_dir, bool transient,
-                     struct ip_build_result *out, struct ip_err *err)
+                     struct ip_store *layer_into, struct ip_build_result *out,
+                     struct ip_err *err)
 {
     struct ip_build_opts bo;
     memset(&bo, 0, sizeof(bo));
@@ -49,5 +50,6 @@ int build_from_flags(const struct build_flags *f, const char *tmp_dir, bool tran
     bo.compression_level = f->compression_level;
     bo.tmp_dir = tmp_dir;
     bo.layer_transient = transient;
+    bo.layer_into = layer_into;
     return ip_build(&bo, out, err);
 }

@@ -35,7 +35,7 @@ static int push_files(const struct cli_global *g, struct build_flags *bf, const 
     } else {
         tmp_dir = ip_xstrdup(cli_tmp_dir());
     }
-    if ((rc = build_from_flags(bf, tmp_dir, true, &br, err)) < 0)
+    if ((rc = build_from_flags(bf, tmp_dir, true, NULL, &br, err)) < 0)
         goto out;
     /* imgpkg lists what went into the layer, and no transfer lines */
     for (size_t i = 0; i < br.n_entries; i++)

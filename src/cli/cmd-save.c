@@ -58,8 +58,9 @@ static int save_run(const struct cli_global *g, void *opts, struct ip_err *err)
     /* open the destination first: a corrupt layout is refused before any work */
     if ((rc = open_layout_dest(to_tar, o->to_layout, &dst, err)) < 0)
         goto out;
-    /* a layer bound for a tarball is copied into it and deleted; a layout keeps it */
-    if ((rc = build_from_flags(bf, tmp_dir, to_tar != NULL, &br, err)) < 0)
+    /* a layer bound for a tarball is written straight into it; a layout keeps
+     * the layer file it is built in */
+    if ((rc = build_from_flags(bf, tmp_dir, to_tar != NULL, to_tar ? dst : NULL, &br, err)) < 0)
         goto out;
     if ((rc = write_built(&br, &name, dst, digest, err)) < 0)
         goto out;

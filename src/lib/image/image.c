@@ -229,18 +229,31 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
     if (r.is_bundle && (rc = check_bundle(o, &dirs, err)) < 0)
         goto out;
 
-    ip_cleanup_stale_temps(o->tmp_dir ? o->tmp_dir : ".", "imgpkg-layer");
-    fd = ip_mkstemp_in(o->tmp_dir ? o->tmp_dir : ".", "imgpkg-layer", &r.layer_path, err);
-    if (fd < 0) {
-        rc = fd;
-        goto out;
-    }
-    if ((rc = ip_layer_write_to(entries, n, o->preserve_permissions,
-                                o->compression_level ? o->compression_level : 1, fd,
-                                !o->layer_transient, &li, err)) < 0) {
-        if (ip_err_no_space(err))
-            ip_err_wrap(err, "writing a layer into '%s'", o->tmp_dir ? o->tmp_dir : ".");
-        goto out;
+    if (o->layer_into) {
+        int into_fd;
+        if ((rc = ip_store_oci_tar_stream_begin(o->layer_into, &into_fd, err)) < 0)
+            goto out;
+        if ((rc = ip_layer_write_to(entries, n, o->preserve_permissions,
+                                    o->compression_level ? o->compression_level : 1, into_fd,
+                                    true, &li, err)) < 0) {
+            if (ip_err_no_space(err))
+                ip_err_wrap(err, "writing a layer into '%s'", o->layer_into->location);
+            goto out;
+        }
+    } else {
+        ip_cleanup_stale_temps(o->tmp_dir ? o->tmp_dir : ".", "imgpkg-layer");
+        fd = ip_mkstemp_in(o->tmp_dir ? o->tmp_dir : ".", "imgpkg-layer", &r.layer_path, err);
+        if (fd < 0) {
+            rc = fd;
+            goto out;
+        }
+        if ((rc = ip_layer_write_to(entries, n, o->preserve_permissions,
+                                    o->compression_level ? o->compression_level : 1, fd,
+                                    !o->layer_transient, &li, err)) < 0) {
+            if (ip_err_no_space(err))
+                ip_err_wrap(err, "writing a layer into '%s'", o->tmp_dir ? o->tmp_dir : ".");
+            goto out;
+        }
     }
 
     gen_config(o, r.is_bundle, li.diff_id, &config);
@@ -251,6 +264,8 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
     memcpy(ldesc.digest, li.digest, IP_DIGEST_SIZE);
     ldesc.size = li.size;
     gen_manifest(&cdesc, &ldesc, o->docker_media_types, &manifest);
+    if (o->layer_into && (rc = ip_store_oci_tar_stream_end(o->layer_into, &ldesc, err)) < 0)
+        goto out;
 
     r.store = ip_store_mem_new();
     ip_store_mem_add_file_blob(r.store, &ldesc, r.layer_path);

@@ -39,6 +39,8 @@ struct tar_store {
     char **written; /* digests already in the tarball */
     size_t n_written, cap_written;
     bool begun;
+    bool prefix_written; /* oci-layout and blobs/ went out ahead of a streamed blob */
+    bool streaming;      /* a blob is being written straight into the file */
     bool failed;
     bool aborted; /* nothing more reaches the file (libarchive would pad an unfinished entry) */
 };
@@ -204,16 +206,18 @@ static int tar_begin(struct ip_store *s, const struct ip_store_entry *e, size_t 
     }
     ip_index_doc_gen(&doc, &index);
     ip_index_doc_release(&doc);
-    rc = write_bytes(ts, "oci-layout", IP_OCI_LAYOUT_CONTENT, strlen(IP_OCI_LAYOUT_CONTENT), err);
+    rc = ts->prefix_written ? 0
+                            : write_bytes(ts, "oci-layout", IP_OCI_LAYOUT_CONTENT,
+                                          strlen(IP_OCI_LAYOUT_CONTENT), err);
     if (rc == 0)
         rc = write_bytes(ts, "index.json", index.data, index.len, err);
     if (rc == 0 && any_image) {
         gen_docker_manifest(e, n, &docker);
         rc = write_bytes(ts, "manifest.json", docker.data, docker.len, err);
     }
-    if (rc == 0)
+    if (rc == 0 && !ts->prefix_written)
         rc = write_header(ts, "blobs/", true, 0, err);
-    if (rc == 0)
+    if (rc == 0 && !ts->prefix_written)
         rc = write_header(ts, "blobs/sha256/", true, 0, err);
     ip_buf_release(&index);
     ip_buf_release(&docker);
@@ -271,6 +275,118 @@ static int tar_put_manifest(struct ip_store *s, const struct ip_manifest *m, str
     int rc = tar_put_blob(s, &d, r, err);
     ip_reader_free(r);
     return rc;
+}
+
+static const struct ip_store_ops tar_write_ops;
+
+/* ---------- a blob streamed straight into the file ----------
+ *
+ * A layer built for a new tarball is written into it as it is made, instead of
+ * to a temporary file that is then copied: the members that do not depend on
+ * it (oci-layout, blobs/, blobs/sha256/) go first, then 512 bytes kept for its
+ * header, then the blob; once its digest and size are known the header is
+ * written into the gap, and index.json, manifest.json and the other blobs
+ * follow as usual.  The headers are libarchive's, made in memory. */
+
+static void fill_entry(struct archive_entry *ae, const char *name, bool dir, int64_t size,
+                       int64_t mtime)
+{
+    archive_entry_set_pathname(ae, name);
+    archive_entry_set_filetype(ae, dir ? AE_IFDIR : AE_IFREG);
+    archive_entry_set_perm(ae, dir ? 0755 : 0644);
+    archive_entry_set_size(ae, dir ? 0 : size);
+    archive_entry_set_mtime(ae, (time_t)mtime, 0);
+    archive_entry_set_uid(ae, 0);
+    archive_entry_set_gid(ae, 0);
+}
+
+/* The members' bytes as libarchive writes them (unblocked, no end-of-archive
+ * blocks): a member with size > 0 and no data gives its header alone. */
+static int members_bytes(struct tar_store *ts, const char *const *names, const bool *dirs,
+                         const int64_t *sizes, const char *const *data, size_t n,
+                         unsigned char *buf, size_t cap, size_t *used, struct ip_err *err)
+{
+    struct archive *a = archive_write_new();
+    struct archive_entry *ae = archive_entry_new();
+    int rc = 0;
+    /* ustar: one 512-byte header whatever the size (base-256 beyond 8 GiB) */
+    archive_write_set_format_ustar(a);
+    archive_write_set_bytes_per_block(a, 0);
+    if (archive_write_open_memory(a, buf, cap, used) != ARCHIVE_OK)
+        rc = ip_err_set(err, IP_E_IO, "writing '%s': %s", ts->path, archive_error_string(a));
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        archive_entry_clear(ae);
+        fill_entry(ae, names[i], dirs[i], sizes[i], ts->mtime);
+        if (archive_write_header(a, ae) != ARCHIVE_OK ||
+            (data[i] && archive_write_data(a, data[i], (size_t)sizes[i]) != sizes[i]))
+            rc = ip_err_set(err, IP_E_IO, "writing '%s': %s: %s", ts->path, names[i],
+                            archive_error_string(a) ? archive_error_string(a) : "error");
+    }
+    archive_entry_free(ae);
+    archive_write_fail(a); /* no padding, no end-of-archive blocks */
+    archive_write_free(a);
+    return rc;
+}
+
+int ip_store_oci_tar_stream_begin(struct ip_store *s, int *fd, struct ip_err *err)
+{
+    struct tar_store *ts = (struct tar_store *)s;
+    static const char *const names[] = {"oci-layout", "blobs/", "blobs/sha256/"};
+    static const bool dirs[] = {false, true, true};
+    const int64_t sizes[] = {(int64_t)strlen(IP_OCI_LAYOUT_CONTENT), 0, 0};
+    const char *const data[] = {IP_OCI_LAYOUT_CONTENT, NULL, NULL};
+    unsigned char buf[4096];
+    size_t used = 0;
+    int rc;
+
+    if (s->ops != &tar_write_ops || ts->begun || ts->prefix_written || ts->out.written)
+        return ip_err_set(err, IP_E_IO, "writing '%s': a blob can only start a new tarball",
+                          ts->path);
+    if ((rc = members_bytes(ts, names, dirs, sizes, data, 3, buf, sizeof(buf), &used, err)) < 0)
+        return rc;
+    memset(buf + used, 0, 512); /* the streamed blob's header, filled in at the end */
+    ts->failed = true;          /* until the blob is complete */
+    if ((rc = ip_seq_write(&ts->out, buf, used + 512, err)) < 0)
+        return ip_err_wrap(err, "writing '%s'", ts->path);
+    ts->prefix_written = true;
+    ts->streaming = true;
+    *fd = ts->fd;
+    return 0;
+}
+
+int ip_store_oci_tar_stream_end(struct ip_store *s, const struct ip_desc *d, struct ip_err *err)
+{
+    struct tar_store *ts = (struct tar_store *)s;
+    static const unsigned char zeros[512];
+    char name[128];
+    unsigned char hdr[1024];
+    size_t used = 0, pad = (size_t)((512 - d->size % 512) % 512);
+    int rc;
+
+    if (!ts->streaming)
+        return ip_err_set(err, IP_E_IO, "writing '%s': no blob was started", ts->path);
+    ts->streaming = false;
+    snprintf(name, sizeof(name), "blobs/sha256/%s", ip_digest_hex(d->digest));
+    const char *names[] = {name};
+    const bool dirs[] = {false};
+    const int64_t sizes[] = {d->size};
+    const char *data[] = {NULL};
+    if ((rc = members_bytes(ts, names, dirs, sizes, data, 1, hdr, sizeof(hdr), &used, err)) < 0)
+        return rc;
+    if (used != 512)
+        return ip_err_set(err, IP_E_IO, "writing '%s': a header of %zu bytes for %s", ts->path,
+                          used, name);
+    /* the blob started right after the header kept for it */
+    int64_t at = ts->out.written - 512;
+    ts->out.written += d->size;
+    ts->out.flushed = ts->out.written; /* the blob's writer started its writeback */
+    if (pad && (rc = ip_seq_write(&ts->out, zeros, pad, err)) < 0)
+        return ip_err_wrap(err, "writing '%s'", ts->path);
+    if (pwrite(ts->fd, hdr, 512, at) != 512)
+        return ip_err_sys(err, errno, "writing '%s'", ts->path);
+    mark_written(ts, d->digest);
+    ts->failed = false;
+    return 0;
 }
 
 static int tar_commit(struct ip_store *s, struct ip_err *err)

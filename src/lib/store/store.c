@@ -134,6 +134,9 @@ static int mem_open_blob(struct ip_store *s, const struct ip_desc *d, struct ip_
         *out = ip_reader_mem(b->data, (size_t)b->desc.size);
         return 0;
     }
+    if (!b->path)
+        return ip_err_set(err, IP_E_NOTFOUND, "blob %s was written straight to its destination",
+                          d->digest);
     return ip_reader_file(b->path, out, err);
 }
 
@@ -227,7 +230,7 @@ void ip_store_mem_add_blob(struct ip_store *s, const struct ip_desc *d, const vo
 void ip_store_mem_add_file_blob(struct ip_store *s, const struct ip_desc *d, const char *path)
 {
     struct mem_blob *b = mem_add((struct mem_store *)s, d);
-    b->path = ip_xstrdup(path);
+    b->path = path ? ip_xstrdup(path) : NULL; /* NULL: known, held by its destination */
 }
 
 int ip_store_mem_add_manifest(struct ip_store *s, const char *raw, size_t len,
