@@ -68,11 +68,12 @@ skip() {
     exit 77
 }
 
-# on_suite_exit COMMAND: COMMAND (one line, eval'd) runs when the suite ends,
-# before the registries are killed: for daemons a test file starts once and
-# shares between its tests.
-on_suite_exit() {
-    echo "$*" >> "$SUITE_TMP/on-exit"
+# on_file_done COMMAND: COMMAND (one line, eval'd in run.sh's shell) runs
+# once the tests of the calling test's file have run (or the suite ends, or
+# is interrupted), the last registered first: for daemons a test file starts
+# once and shares between its tests.
+on_file_done() {
+    echo "$*" >> "$SUITE_TMP/on-done.$TEST_FILE"
 }
 
 assert_eq() { # expected actual [what]

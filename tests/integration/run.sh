@@ -23,13 +23,20 @@ export HOME=$SUITE_TMP/home
 mkdir -p "$HOME"
 unset DOCKER_CONFIG IMGPKG_REGISTRY_HOSTNAME IMGPKG_REGISTRY_USERNAME IMGPKG_REGISTRY_PASSWORD
 
+# run_hooks FILE: the commands of on_file_done (lib.sh), the last first
+run_hooks() {
+    local hook
+    while read -r hook; do eval "$hook" > /dev/null 2>&1; done < <(tac "$1")
+    rm -f "$1"
+}
+
 cleanup() {
     trap '' INT TERM # finish stopping everything, whatever comes
-    # hooks registered with on_suite_exit (daemons that need an orderly
-    # stop), the last registered first
-    if [ -f "$SUITE_TMP/on-exit" ]; then
-        while read -r hook; do eval "$hook" > /dev/null 2>&1; done < <(tac "$SUITE_TMP/on-exit")
-    fi
+    # hooks of on_file_done not run yet (daemons that need an orderly stop)
+    local f
+    for f in "$SUITE_TMP"/on-done.*; do
+        [ -f "$f" ] && run_hooks "$f"
+    done
     if [ -f "$SUITE_TMP/pids" ]; then
         while read -r pid; do kill "$pid" 2>/dev/null; done < "$SUITE_TMP/pids"
         wait 2>/dev/null
@@ -58,6 +65,7 @@ skipped=0
 failed_names=""
 excluded=""
 suite_start=$(date +%s)
+prev_file=
 for t in $(declare -F | awk '{print $3}' | grep '^test_' | sort); do
     if [ -n "$FILTER" ] && ! echo "$t" | grep -Eq "$FILTER"; then
         continue
@@ -66,6 +74,15 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_' | sort); do
         excluded="$excluded $t"
         continue
     fi
+    # the file defining the test; when it changes, the previous file's
+    # on_file_done hooks run
+    TEST_FILE=$(shopt -s extdebug && declare -F "$t" | awk '{print $3}')
+    TEST_FILE=$(basename "$TEST_FILE" .sh)
+    export TEST_FILE
+    if [ -n "$prev_file" ] && [ "$prev_file" != "$TEST_FILE" ] && [ -f "$SUITE_TMP/on-done.$prev_file" ]; then
+        run_hooks "$SUITE_TMP/on-done.$prev_file"
+    fi
+    prev_file=$TEST_FILE
     T=$(mktemp -d "$SUITE_TMP/$t.XXXXXX")
     export T
     start=$(date +%s)

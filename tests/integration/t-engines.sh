@@ -9,7 +9,7 @@
 #   default ones.
 # containerd and dockerd are started once for the whole file, as root, on
 # private sockets under $SUITE_TMP/engines with vfs/native storage, and
-# stopped when the suite ends (on_suite_exit); podman and buildah get a
+# stopped after the file's last test (on_file_done); podman and buildah get a
 # private store there too.  Docker is Debian's /usr/bin/docker (docker.io).
 
 # ---------- helpers (names start with en_; every t-*.sh shares one shell) ----------
@@ -63,7 +63,7 @@ EOF
     setsid containerd --config "$D/config.toml" > "$D/log" 2>&1 < /dev/null &
     local pid=$!
     echo "$pid" > "$D/pid.started"
-    on_suite_exit "en_stop $pid"
+    on_file_done "en_stop $pid"
     for _ in $(seq 1 100); do
         ctr -a "$D/sock" version > /dev/null 2>&1 && return 0
         kill -0 "$pid" 2> /dev/null || break
@@ -86,7 +86,7 @@ en_dockerd() {
         --containerd "$(en_dir)/containerd/sock" > "$D/log" 2>&1 < /dev/null &
     local pid=$!
     echo "$pid" > "$D/pid.started"
-    on_suite_exit "en_stop $pid"
+    on_file_done "en_stop $pid"
     for _ in $(seq 1 150); do
         /usr/bin/docker -H "unix://$D/sock" version > /dev/null 2>&1 && return 0
         kill -0 "$pid" 2> /dev/null || break
