@@ -318,6 +318,14 @@ static int pull_run(const struct cli_global *gl, void *opts, struct ip_err *err)
                         "for bundles)");
         goto out;
     }
+    /* imgpkg pulls images only; a layout or tarball's index gives its
+     * linux/amd64 image */
+    if (m->is_index && !o->tar && !o->layout) {
+        rc = ip_err_set(err, IP_E_UNSUPPORTED,
+                        "Unable to pull non-images, such as image indexes. (hint: provide a "
+                        "specific digest to the image instead)");
+        goto out;
+    }
     if ((rc = pick_platform(root->src, &m, err)) < 0)
         goto out;
     ui_line(gl, "Pulling %s '%s@%s'", root->is_bundle ? "bundle" : "image", ip_store_location(root->src),

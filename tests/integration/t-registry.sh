@@ -92,6 +92,36 @@ test_registry_push_tty_lists_layer() {
     diff want.txt got.txt > diff.out || fail "push --tty output differs from imgpkg's: $(cat diff.out)"
 }
 
+test_registry_pull_index_refused() {
+    # as imgpkg: pull takes images, not indexes, and says how to name one
+    umoci init --layout L > /dev/null
+    umoci new --image L:amd > /dev/null
+    umoci config --image L:amd --os linux --architecture amd64 > /dev/null
+    python3 - <<'PY'
+import hashlib, json
+idx = json.load(open("L/index.json"))
+m = dict(idx["manifests"][0])
+m.pop("annotations", None)
+m["platform"] = {"os": "linux", "architecture": "amd64"}
+b = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                "manifests": [m]}, separators=(",", ":")).encode()
+h = hashlib.sha256(b).hexdigest()
+open("L/blobs/sha256/" + h, "wb").write(b)
+idx["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json",
+                         "digest": "sha256:" + h, "size": len(b),
+                         "annotations": {"org.opencontainers.image.ref.name": "multi"}})
+json.dump(idx, open("L/index.json", "w"))
+PY
+    skopeo copy -q --all --dest-tls-verify=false oci:L:multi "docker://$REG_ADDR/t/multi:v1"
+    expect_fail "^imgpkg: Error: Unable to pull non-images, such as image indexes\. \(hint: provide a specific digest to the image instead\)$" \
+        imgpkg pull -i "$REG_ADDR/t/multi:v1" -o out
+    assert_file_absent out
+    # the image itself, by digest, pulls
+    amd=$(python3 -c 'import json; print(json.load(open("L/index.json"))["manifests"][0]["digest"])')
+    imgpkg pull -i "$REG_ADDR/t/multi@$amd" -o out > /dev/null
+    [ -d out ] || fail "pull by digest made no output"
+}
+
 test_registry_push_large_layer_streamed() {
     # a layer over 8 MiB goes up as one streamed PATCH, then a PUT
     mkdir f
