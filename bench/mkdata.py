@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """mkdata.py - the benchmark's input folders, identical on every run.
 
-    python3 bench/mkdata.py OUTDIR NAME...      (NAME: small, large, many)
+    python3 bench/mkdata.py OUTDIR NAME...      (NAME: small, large, many, bins)
 
 makes OUTDIR/NAME for each NAME, unless OUTDIR/NAME.stamp says it was already
 made by this very version of this file (the stamp holds the SHA-256 of the
-source), so an edited generator regenerates its data.  Every byte comes from a
-keyed SHAKE-256 stream (seed + dataset + file), so the output depends on nothing
-but this file: not on Python's `random`, the machine, or the order of work.
+source), so an edited generator regenerates its data.  Every byte of small,
+large and many comes from a keyed SHAKE-256 stream (seed + dataset + file), so
+that output depends on nothing but this file: not on Python's `random`, the
+machine, or the order of work.  bins is real binaries of this machine: its
+stamp also holds a digest of the chosen files' paths, sizes and mtimes, so it
+is made again when they change.
 
   small  a package repository as a bundle: packages/pkg<N>/{metadata.yml,
          1.<v>.0.yml} (80 packages x 5 = 400 YAML files, ~6 MB) and
@@ -16,10 +19,17 @@ but this file: not on Python's `random`, the machine, or the order of work.
          lines each, ~128 MiB, compressible) + bin/blob<K>.bin, 8 x 48 MiB of
          incompressible bytes, and .imgpkg/images.yml (8 images)
   many   20,000 tiny text files (1..8 lines) at a<i%20>/b<i%200>/f<i>.txt
+  bins   up to 560 MB of the machine's own binaries, taken from BINS_SOURCES
+         (glob by glob, each glob's matches in sorted order; regular readable
+         files only, each inode once; a file that would pass the cap is skipped
+         and the next one tried) and copied to usr/<path under /usr>, plus
+         .imgpkg/images.yml (8 images)
 """
+import glob
 import hashlib
 import os
 import shutil
+import stat
 import struct
 import sys
 
@@ -169,22 +179,73 @@ def make_many(root):
         write(os.path.join(root, "a%d" % (i % 20), "b%d" % (i % 200), "f%d.txt" % i), "\n".join(lines) + "\n")
 
 
-MAKERS = {"small": make_small, "large": make_large, "many": make_many}
+BINS_SOURCES = (
+    "/usr/lib/x86_64-linux-gnu/*.so*",
+    "/usr/lib/x86_64-linux-gnu/*/*.so*",
+    "/usr/lib/*.so*",
+    "/usr/bin/*",
+    "/usr/sbin/*",
+)
+BINS_CAP = 560 * 1000 * 1000
+
+
+def bins_files():
+    """The (source path, size, mtime_ns, executable) of the files bins copies,
+    in order."""
+    picked, seen, total = [], set(), 0
+    for pattern in BINS_SOURCES:
+        for path in sorted(glob.glob(pattern)):
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) in seen or not os.access(path, os.R_OK):
+                continue
+            if total + st.st_size > BINS_CAP:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            total += st.st_size
+            picked.append((path, st.st_size, st.st_mtime_ns, bool(st.st_mode & stat.S_IXUSR)))
+    return picked
+
+
+def bins_version():
+    h = hashlib.sha256()
+    for path, size, mtime, exe in bins_files():
+        h.update(("%s %d %d %d\n" % (path, size, mtime, exe)).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def make_bins(root):
+    files = bins_files()
+    if not files:
+        raise SystemExit("mkdata: bins: none of %s matches a readable file" % " ".join(BINS_SOURCES))
+    for path, _, _, exe in files:
+        dest = os.path.join(root, os.path.relpath(path, "/"))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copyfile(path, dest)
+        os.chmod(dest, 0o755 if exe else 0o644)
+    write(os.path.join(root, ".imgpkg", "images.yml"), images_lock(Rng("bins", "lock"), 8, "bins"))
+
+
+MAKERS = {"small": make_small, "large": make_large, "many": make_many, "bins": make_bins}
+VERSIONS = {"bins": bins_version}
 
 
 def main(argv):
     if len(argv) < 3 or any(n not in MAKERS for n in argv[2:]):
-        sys.stderr.write("usage: mkdata.py OUTDIR {small|large|many}...\n")
+        sys.stderr.write("usage: mkdata.py OUTDIR {small|large|many|bins}...\n")
         return 2
     out = argv[1]
     with open(os.path.abspath(__file__), "rb") as f:
         version = hashlib.sha256(f.read()).hexdigest()
     os.makedirs(out, exist_ok=True)
     for name in argv[2:]:
+        want = version + (" " + VERSIONS[name]() if name in VERSIONS else "")
         dest, stamp = os.path.join(out, name), os.path.join(out, name + ".stamp")
         try:
             with open(stamp) as f:
-                if f.read().strip() == version and os.path.isdir(dest):
+                if f.read().strip() == want and os.path.isdir(dest):
                     continue
         except OSError:
             pass
@@ -198,7 +259,7 @@ def main(argv):
         MAKERS[name](tmp)
         os.rename(tmp, dest)
         with open(stamp, "w") as f:
-            f.write(version + "\n")
+            f.write(want + "\n")
     return 0
 
 
