@@ -66,6 +66,11 @@ int ip_graph_to_layout(const struct ip_graph *g, struct ip_store *dst,
 struct ip_relocate_opts {
     bool repo_based_tags;
     const char *tmp_dir; /* where the image-locations images are built */
+    /* Where the recorded origins of images read from a tarball or layout are
+     * opened, when they are on the destination's registry (never any other):
+     * blobs are mounted from there, and a non-distributable layer the tarball
+     * lacks is taken from there.  NULL: origins are not used. */
+    struct ip_source_set *origins;
 };
 /* Relocates the graph into the repository of `dst` (a registry store): every
  * image by digest with imgpkg's tag, the root also under its tag, signatures

@@ -8,6 +8,11 @@
 
 struct ip_copy_item {
     struct ip_store *src;     /* where this item lives (NULL: ip_copy's src) */
+    /* A registry repository that also holds the item (its recorded origin),
+     * on the destination's registry: blobs are mounted from it rather than
+     * uploaded, and a non-distributable layer the source lacks is taken from
+     * it.  NULL: none. */
+    struct ip_store *origin;
     const char *src_ref;      /* tag or digest in the source store */
     const char *const *tags;  /* tags to put in a registry destination (none: the
                                * ref.name annotation, if any) */
@@ -28,10 +33,15 @@ struct ip_copy_opts {
      * bytes moved (0 when the destination had it) and seconds taken. */
     void (*progress)(void *ctx, const struct ip_desc *d, bool skipped, double seconds);
     void *progress_ctx;
-    /* Non-distributable (foreign) layers are left out unless this is set;
-     * each one left out is reported through `skipped` (may be NULL). */
+    /* Non-distributable (foreign) layers are left out unless this is set.
+     * Each one met is reported through `foreign` (may be NULL) once per image
+     * manifest that lists it, in plan order, before any blob moves: `item` is
+     * the index of the item it was found under, `manifest` the digest of the
+     * image manifest listing it, `left_out` whether it is left out. */
     bool include_nondistributable;
-    void (*skipped)(void *ctx, const struct ip_desc *d);
+    void (*foreign)(void *ctx, size_t item, const char *manifest, const struct ip_desc *layer,
+                    bool left_out);
+    void *foreign_ctx;
 };
 
 /* The progress callback the commands use: one line per blob on a TTY. */

@@ -24,14 +24,70 @@ static void log_line(void *ctx, const char *line)
     ui_line(ctx, "copy | %s", line);
 }
 
-static void warn_skipped(void *ctx, const struct ip_desc *d)
+/* Non-distributable layers met by the copy, and those left out, for
+ * imgpkg's warning (one entry per image manifest and layer). */
+struct foreign_layers {
+    size_t n_met;
+    struct left_out {
+        size_t item;
+        char manifest[IP_DIGEST_SIZE];
+        char layer[IP_DIGEST_SIZE];
+    } * left;
+    size_t n_left, cap_left;
+};
+
+static void note_foreign(void *ctx, size_t item, const char *manifest, const struct ip_desc *layer,
+                         bool left_out)
 {
-    (void)ctx;
-    fprintf(stderr,
-            "imgpkg: Warning: Skipped the followings layer(s) due to it being non-distributable. "
-            "If you would like to include non-distributable layers, use the "
-            "--include-non-distributable-layers flag: %s\n",
-            d->digest);
+    struct foreign_layers *f = ctx;
+    f->n_met++;
+    if (!left_out)
+        return;
+    /* a copy that falls back to staging plans the same graph again */
+    for (size_t i = 0; i < f->n_left; i++)
+        if (!strcmp(f->left[i].manifest, manifest) && !strcmp(f->left[i].layer, layer->digest))
+            return;
+    IP_GROW(f->left, f->cap_left, f->n_left + 1);
+    struct left_out *l = &f->left[f->n_left++];
+    l->item = item;
+    memcpy(l->manifest, manifest, IP_DIGEST_SIZE);
+    memcpy(l->layer, layer->digest, IP_DIGEST_SIZE);
+}
+
+/* imgpkg's warning, grouped per image: named in the destination repository
+ * when there is one, else where it was read from. */
+static void warn_foreign(const struct copy_opts *o, const struct foreign_layers *f,
+                         const struct ip_graph *g, const struct ip_store *dst_repo)
+{
+    if (o->include_nd) {
+        if (!f->n_met)
+            ui_line(o->g,
+                    "copy | Warning: '--include-non-distributable-layers' flag provided, but no "
+                    "images contained a non-distributable layer.");
+        return;
+    }
+    if (!f->n_left)
+        return;
+    ui_line(o->g,
+            "copy | Warning: Skipped the followings layer(s) due to it being non-distributable. If "
+            "you would like to include non-distributable layers, use the "
+            "--include-non-distributable-layers flag");
+    for (size_t i = 0; i < f->n_left; i++) {
+        bool first = true;
+        for (size_t j = 0; j < i && first; j++)
+            first = strcmp(f->left[j].manifest, f->left[i].manifest) != 0;
+        if (!first)
+            continue;
+        const struct ip_store *where = dst_repo;
+        if (!where && f->left[i].item < g->n)
+            where = g->nodes[f->left[i].item].src;
+        ui_line(o->g, "copy |  - Image: %s@%s", where ? ip_store_location(where) : "",
+                f->left[i].manifest);
+        ui_line(o->g, "copy |    Layers:");
+        for (size_t j = i; j < f->n_left; j++)
+            if (!strcmp(f->left[j].manifest, f->left[i].manifest))
+                ui_line(o->g, "copy |      - %s", f->left[j].layer);
+    }
 }
 
 /* --lock-output: a BundleLock for a bundle; an ImagesLock of where the
@@ -130,7 +186,7 @@ static int copy_to_tar_staged(const struct copy_opts *o, const struct ip_graph *
         g2.nodes[i].src = stage;
     struct ip_copy_opts local = *co;
     local.progress = NULL;
-    local.skipped = NULL; /* the first pass already warned */
+    local.foreign = NULL; /* the first pass already noted them */
     if ((rc = ip_graph_to_layout(&g2, tar, &local, err)) < 0)
         goto out;
     ip_store_free(stage);
@@ -183,6 +239,7 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
     struct ip_store *src = NULL, *dst = NULL;
     struct ip_graph g = {0};
     struct ip_lock_file lock = {0};
+    struct foreign_layers fl = {0};
     int rc;
 
     o->g = gl;
@@ -223,7 +280,8 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
                               .retries = ro.retries,
                               .progress = ui_is_tty(gl) ? ip_copy_progress_lines : NULL,
                               .include_nondistributable = o->include_nd,
-                              .skipped = warn_skipped};
+                              .foreign = note_foreign,
+                              .foreign_ctx = &fl};
     if (o->to_tar) {
         rc = copy_to_tar(o, &g, &co, err);
     } else if (o->to_layout) {
@@ -241,19 +299,26 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
         ip_ref_release(&repo);
         if (rc < 0)
             goto out;
+        /* from a tarball, blobs are mounted from their recorded origins on the
+         * destination's registry (only there) */
         struct ip_relocate_opts rel = {.repo_based_tags = o->repo_based_tags,
-                                       .tmp_dir = cli_tmp_dir()};
+                                       .tmp_dir = cli_tmp_dir(),
+                                       .origins = o->tar ? set : NULL};
         if ((rc = ip_graph_to_repo(&g, dst, &co, &rel, err)) < 0)
             goto out;
         ui_line(gl, "copy | done uploading images");
+        warn_foreign(o, &fl, &g, dst);
         ui_line(gl, "Pushed '%s@%s'", ip_store_location(dst), g.nodes[0].digest);
         if (o->lock_output)
             rc = write_lock_output(o->lock_output, &g, o->lock ? &lock : NULL, repo_name, err);
     }
+    if (rc == 0 && !o->to_repo)
+        warn_foreign(o, &fl, &g, NULL);
     if (rc == 0)
         ui_line(gl, "copy | exported %zu images", g.n);
 out:
     ip_lock_file_release(&lock);
+    free(fl.left);
     ip_graph_release(&g);
     ip_store_free(dst);
     ip_store_free(src);

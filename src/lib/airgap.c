@@ -634,9 +634,40 @@ out:
     return rc;
 }
 
+/* The repository a node read from a tarball was recorded in (its original
+ * reference), when it is on the destination's registry, is not the
+ * destination itself, and still holds the node's manifest (imgpkg makes the
+ * same check before it mounts).  Any failure only means no origin. */
+static struct ip_store *origin_store(struct ip_source_set *set, const struct ip_graph_node *node,
+                                     const struct ip_ref *dst_repo)
+{
+    struct ip_ref r;
+    struct ip_err e;
+    struct ip_store *s = NULL;
+    struct ip_manifest *m = NULL;
+    if (!set || !node->orig_ref || !strcmp(node->src->ops->scheme, "registry"))
+        return NULL;
+    memset(&r, 0, sizeof(r));
+    if (ip_ref_parse(node->orig_ref, &r, &e) < 0)
+        return NULL;
+    if (!strcmp(r.registry, dst_repo->registry) &&
+        strcmp(r.repository, dst_repo->repository) != 0 &&
+        ip_source_set_store(set, &r, &s, &e) == 0 &&
+        ip_store_get_manifest(s, node->digest, &m, &e) == 0)
+        ip_manifest_free(m);
+    else
+        s = NULL;
+    ip_ref_release(&r);
+    return s;
+}
+
 int ip_graph_to_repo(const struct ip_graph *g, struct ip_store *dst, const struct ip_copy_opts *co,
                      const struct ip_relocate_opts *ro, struct ip_err *err)
 {
+    struct ip_ref dst_repo;
+    struct ip_err perr;
+    memset(&dst_repo, 0, sizeof(dst_repo));
+    bool use_origins = ro && ro->origins && ip_repo_parse(dst->location, &dst_repo, &perr) == 0;
     struct ip_copy_item *items = ip_xcalloc(g->n ? g->n : 1, sizeof(*items));
     const char *(*tags)[2] = ip_xcalloc(g->n ? g->n : 1, sizeof(*tags));
     char **owned = ip_xcalloc(g->n + 1, sizeof(char *));
@@ -660,6 +691,7 @@ int ip_graph_to_repo(const struct ip_graph *g, struct ip_store *dst, const struc
         if (node->tag)
             tags[i][k++] = node->tag;
         items[i].src = node->src;
+        items[i].origin = use_origins ? origin_store(ro->origins, node, &dst_repo) : NULL;
         items[i].src_ref = node->digest;
         items[i].tags = tags[i];
         items[i].n_tags = k;
@@ -674,5 +706,6 @@ int ip_graph_to_repo(const struct ip_graph *g, struct ip_store *dst, const struc
     free(items);
     free((void *)tags);
     free(res);
+    ip_ref_release(&dst_repo);
     return rc;
 }

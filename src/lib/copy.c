@@ -15,15 +15,27 @@
 
 #define MAX_DEPTH 16
 
+/* A non-distributable layer as an image manifest lists it. */
+struct foreign_use {
+    size_t item;
+    char manifest[IP_DIGEST_SIZE];
+    struct ip_desc layer;
+    bool left_out;
+};
+
 struct plan {
     struct ip_manifest **manifests; /* children first, unique */
     size_t n_manifests, cap_manifests;
-    struct ip_desc *blobs; /* unique */
-    struct ip_store **blob_src; /* where each blob is read from */
+    struct ip_desc *blobs;         /* unique */
+    struct ip_store **blob_src;    /* where each blob is read from */
+    struct ip_store **blob_origin; /* a registry it may be mounted from, or NULL */
     size_t n_blobs, cap_blobs;
     bool include_foreign;
-    struct ip_desc *skipped; /* non-distributable layers left out */
-    size_t n_skipped, cap_skipped;
+    struct foreign_use *foreign; /* unique per (manifest, layer) */
+    size_t n_foreign, cap_foreign;
+    /* the item being planned */
+    size_t cur_item;
+    struct ip_store *cur_origin;
 };
 
 static bool plan_has_manifest(const struct plan *p, const char *digest)
@@ -36,26 +48,43 @@ static bool plan_has_manifest(const struct plan *p, const char *digest)
 
 static void plan_add_blob(struct plan *p, struct ip_store *src, const struct ip_desc *d)
 {
-    for (size_t i = 0; i < p->n_blobs; i++)
-        if (!strcmp(p->blobs[i].digest, d->digest))
+    for (size_t i = 0; i < p->n_blobs; i++) {
+        if (!strcmp(p->blobs[i].digest, d->digest)) {
+            if (!p->blob_origin[i])
+                p->blob_origin[i] = p->cur_origin;
             return;
+        }
+    }
     size_t cap = p->cap_blobs;
     IP_GROW(p->blobs, p->cap_blobs, p->n_blobs + 1);
-    if (cap != p->cap_blobs)
+    if (cap != p->cap_blobs) {
         p->blob_src = ip_xrealloc(p->blob_src, p->cap_blobs * sizeof(*p->blob_src));
+        p->blob_origin = ip_xrealloc(p->blob_origin, p->cap_blobs * sizeof(*p->blob_origin));
+    }
     p->blob_src[p->n_blobs] = src;
+    p->blob_origin[p->n_blobs] = p->cur_origin;
     ip_desc_copy(&p->blobs[p->n_blobs++], d);
 }
 
-static void plan_add_layer(struct plan *p, struct ip_store *src, const struct ip_desc *d)
+static void plan_add_layer(struct plan *p, struct ip_store *src, const char *manifest,
+                           const struct ip_desc *d)
 {
-    if (ip_media_type_is_foreign(d->media_type) && !p->include_foreign) {
-        for (size_t i = 0; i < p->n_skipped; i++)
-            if (!strcmp(p->skipped[i].digest, d->digest))
-                return;
-        IP_GROW(p->skipped, p->cap_skipped, p->n_skipped + 1);
-        ip_desc_copy(&p->skipped[p->n_skipped++], d);
-        return;
+    if (ip_media_type_is_foreign(d->media_type)) {
+        bool seen = false;
+        for (size_t i = 0; i < p->n_foreign && !seen; i++)
+            seen = !strcmp(p->foreign[i].manifest, manifest) &&
+                   !strcmp(p->foreign[i].layer.digest, d->digest);
+        if (!seen) {
+            IP_GROW(p->foreign, p->cap_foreign, p->n_foreign + 1);
+            struct foreign_use *u = &p->foreign[p->n_foreign++];
+            memset(u, 0, sizeof(*u));
+            u->item = p->cur_item;
+            memcpy(u->manifest, manifest, IP_DIGEST_SIZE);
+            ip_desc_copy(&u->layer, d);
+            u->left_out = !p->include_foreign;
+        }
+        if (!p->include_foreign)
+            return;
     }
     plan_add_blob(p, src, d);
 }
@@ -67,7 +96,10 @@ static void plan_release(struct plan *p)
     free(p->manifests);
     ip_descs_free(p->blobs, p->n_blobs);
     free(p->blob_src);
-    ip_descs_free(p->skipped, p->n_skipped);
+    free(p->blob_origin);
+    for (size_t i = 0; i < p->n_foreign; i++)
+        ip_desc_release(&p->foreign[i].layer);
+    free(p->foreign);
 }
 
 /* Adds m (owned) and everything below it; `path` holds the digests of the
@@ -130,7 +162,7 @@ static int plan_add(struct ip_store *src, struct plan *p, struct ip_manifest *m,
         }
     } else {
         for (size_t i = 0; i < m->n_layers; i++)
-            plan_add_layer(p, src, &m->layers[i]);
+            plan_add_layer(p, src, m->digest, &m->layers[i]);
         plan_add_blob(p, src, &m->config);
     }
     if (plan_has_manifest(p, m->digest)) {
@@ -150,8 +182,36 @@ static const struct ip_manifest *plan_find(const struct plan *p, const char *dig
     return NULL;
 }
 
-static int copy_blob_once(struct ip_store *src, struct ip_store *dst, const struct ip_desc *d,
-                          bool *skipped, struct ip_err *err)
+/* A non-distributable layer that a tarball or layout lacks (left out when it
+ * was written) is taken from the item's origin when the origin holds it; else
+ * the copy stops before anything moves, with the source's own message. */
+static int locate_missing_foreign(struct plan *p, struct ip_err *err)
+{
+    for (size_t i = 0; i < p->n_blobs; i++) {
+        const struct ip_desc *d = &p->blobs[i];
+        struct ip_store *src = p->blob_src[i], *origin = p->blob_origin[i];
+        bool have = false;
+        int rc;
+        if (!ip_media_type_is_foreign(d->media_type) || !strcmp(src->ops->scheme, "registry"))
+            continue;
+        if ((rc = ip_store_has_blob(src, d, &have, err)) < 0)
+            return rc;
+        if (have)
+            continue;
+        if (origin && ip_store_has_blob(origin, d, &have, err) == 0 && have) {
+            p->blob_src[i] = origin;
+            continue;
+        }
+        struct ip_reader *r = NULL;
+        if ((rc = ip_store_open_blob(src, d, &r, err)) < 0)
+            return rc;
+        ip_reader_free(r); /* it can be read after all */
+    }
+    return 0;
+}
+
+static int copy_blob_once(struct ip_store *src, struct ip_store *origin, struct ip_store *dst,
+                          const struct ip_desc *d, bool *skipped, struct ip_err *err)
 {
     struct ip_reader *r = NULL;
     bool have = false;
@@ -165,6 +225,10 @@ static int copy_blob_once(struct ip_store *src, struct ip_store *dst, const stru
     if (dst->ops->mount_blob) {
         bool mounted = false;
         if ((rc = dst->ops->mount_blob(dst, d, src, &mounted, err)) < 0)
+            return rc;
+        /* a blob from a tarball: its recorded origin may hold it */
+        if (!mounted && origin && origin != src &&
+            (rc = dst->ops->mount_blob(dst, d, origin, &mounted, err)) < 0)
             return rc;
         if (mounted)
             return 0;
@@ -194,7 +258,7 @@ static double now_s(void)
 static pthread_mutex_t progress_mu = PTHREAD_MUTEX_INITIALIZER;
 
 struct blob_copy {
-    struct ip_store *src, *dst;
+    struct ip_store *src, *origin, *dst;
     const struct ip_desc *d;
     const struct ip_copy_opts *opts;
     double start;
@@ -204,7 +268,7 @@ static int copy_blob_try(void *ctx, struct ip_err *err)
 {
     struct blob_copy *b = ctx;
     bool skipped = false;
-    int rc = copy_blob_once(b->src, b->dst, b->d, &skipped, err);
+    int rc = copy_blob_once(b->src, b->origin, b->dst, b->d, &skipped, err);
     if (rc == 0 && b->opts && b->opts->progress) {
         pthread_mutex_lock(&progress_mu);
         b->opts->progress(b->opts->progress_ctx, b->d, skipped, now_s() - b->start);
@@ -213,10 +277,11 @@ static int copy_blob_try(void *ctx, struct ip_err *err)
     return rc;
 }
 
-static int copy_blob(struct ip_store *src, struct ip_store *dst, const struct ip_desc *d,
-                     int retries, const struct ip_copy_opts *opts, struct ip_err *err)
+static int copy_blob(struct ip_store *src, struct ip_store *origin, struct ip_store *dst,
+                     const struct ip_desc *d, int retries, const struct ip_copy_opts *opts,
+                     struct ip_err *err)
 {
-    struct blob_copy b = {src, dst, d, opts, now_s()};
+    struct blob_copy b = {src, origin, dst, d, opts, now_s()};
     /* a tarball being written cannot take a blob again after a partial one;
      * a digest mismatch is worth another try only for bytes that came over
      * the network (spoiled on the way, or cut short) */
@@ -250,8 +315,8 @@ static void *worker(void *arg)
         i = p->next++;
         pthread_mutex_unlock(&p->mu);
         ip_err_clear(&err);
-        if (copy_blob(p->plan->blob_src[i], p->dst, &p->plan->blobs[i], p->retries, p->opts,
-                      &err) < 0) {
+        if (copy_blob(p->plan->blob_src[i], p->plan->blob_origin[i], p->dst, &p->plan->blobs[i],
+                      p->retries, p->opts, &err) < 0) {
             pthread_mutex_lock(&p->mu);
             if (!p->failed) {
                 p->failed = true;
@@ -288,7 +353,8 @@ static int copy_blobs(struct ip_store *src, struct ip_store *dst, const struct p
         n = (int)plan->n_blobs;
     if (n <= 1) {
         for (size_t i = 0; i < plan->n_blobs; i++) {
-            int rc = copy_blob(plan->blob_src[i], dst, &plan->blobs[i], retries, opts, err);
+            int rc = copy_blob(plan->blob_src[i], plan->blob_origin[i], dst, &plan->blobs[i],
+                               retries, opts, err);
             if (rc < 0)
                 return rc;
         }
@@ -347,15 +413,20 @@ int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_ite
         entries[i].repo_tag = items[i].repo_tag;
         entries[i].tags = items[i].tags;
         entries[i].n_tags = items[i].n_tags;
+        p.cur_item = i;
+        p.cur_origin = items[i].origin;
         if ((rc = plan_add(isrc, &p, m, path, 0, err)) < 0)
             goto out;
     }
     for (size_t i = 0; i < n; i++)
         entries[i].manifest = plan_find(&p, entries[i].desc.digest);
-    if (p.n_skipped && opts && opts->skipped) {
-        for (size_t i = 0; i < p.n_skipped; i++)
-            opts->skipped(opts->progress_ctx, &p.skipped[i]);
+    if (opts && opts->foreign) {
+        for (size_t i = 0; i < p.n_foreign; i++)
+            opts->foreign(opts->foreign_ctx, p.foreign[i].item, p.foreign[i].manifest,
+                          &p.foreign[i].layer, p.foreign[i].left_out);
     }
+    if ((rc = locate_missing_foreign(&p, err)) < 0)
+        goto out;
     if ((rc = ip_store_begin(dst, entries, n, err)) < 0)
         goto out;
     if ((rc = copy_blobs(src, dst, &p, opts, err)) < 0)

@@ -4,7 +4,7 @@
 fault_proxy.py --upstream 127.0.0.1:UPORT [--port P | --port 0 --port-file F]
                [--rate R] [--seed S] [--kinds K,K,...] [--match REGEX]
                [--max-faults-per-request N]
-               [--log FILE] [--access-log FILE] [--max-seconds N]
+               [--log FILE] [--access-log FILE] [--log-query] [--max-seconds N]
 
 Listens on 127.0.0.1:PORT and forwards every request to the registry at
 127.0.0.1:UPORT (plain HTTP), one upstream connection per client connection,
@@ -42,7 +42,8 @@ among --kinds (default all; a kind may be listed twice for more weight):
 No fault ever yields a complete-looking wrong answer: bytes are never altered,
 only cut short or withheld.  Each fault is appended to --log as one line
 "FAULT <kind> <METHOD> <path>"; --access-log gets one line per request
-"<seconds since start> <status or kind> <METHOD> <path>".  A request line
+"<seconds since start> <status or kind> <METHOD> <path>" (with --log-query,
+the path with its query string, e.g. a mount's "?mount=...&from=...").  A request line
 that is not HTTP/1.x (e.g. a TLS handshake) closes the connection, unlogged.
 The proxy stops by itself after --max-seconds (default 300); every loop is
 bounded, and connections idle for 60 s are closed.
@@ -324,7 +325,7 @@ class Handler(socketserver.BaseRequestHandler):
                 except OSError:
                     pass
                 return
-            log("access", "%d %s %s" % (status, method, path))
+            log("access", "%d %s %s" % (status, method, target if conf.log_query else path))
             if kind == "drop":
                 rst(self.request)
                 return
@@ -383,6 +384,8 @@ def main():
                     help="fault one request (method and path) this many times at most")
     ap.add_argument("--log", help="fault log")
     ap.add_argument("--access-log", help="one line per request")
+    ap.add_argument("--log-query", action="store_true",
+                    help="the access log shows each request's query string too")
     ap.add_argument("--max-seconds", type=float, default=300)
     o = ap.parse_args()
 
@@ -400,6 +403,7 @@ def main():
             sys.exit("fault_proxy: unknown kind %r (known: %s)" % (k, ", ".join(ALL_KINDS)))
     conf.match = re.compile(o.match) if o.match else None
     conf.max_faults = o.max_faults_per_request
+    conf.log_query = o.log_query
     conf.start = time.time()
     conf.deadline = conf.start + o.max_seconds
     if o.log:

@@ -523,10 +523,8 @@ static int legacy_open_blob(struct ip_store *s, const struct ip_desc *d, struct 
         return ip_tar_index_open(&ls->tar, tm, out, err);
     if (is_known_layer(ls, d->digest))
         return ip_err_set(err, IP_E_NOTFOUND,
-                          "layer %s is not in %s (hint: This may be because when copying to a "
-                          "tarball, the --include-non-distributable-layers flag should have been "
-                          "provided.)",
-                          d->digest, ls->tar.path);
+                          "file sha256-%s.tar.gz not found in tar " IP_HINT_NONDISTRIBUTABLE,
+                          ip_digest_hex(d->digest));
     return ip_err_set(err, IP_E_NOTFOUND, "blob %s is missing from %s", d->digest, ls->tar.path);
 }
 

@@ -54,6 +54,10 @@ static int dir_open_blob(struct ip_store *s, const struct ip_desc *d, struct ip_
         return -IP_E_FORMAT;
     p = blob_path(ds->work, d->digest);
     if (ip_reader_file(p, out, err) < 0) {
+        if (err->sys_errno == ENOENT && ip_media_type_is_foreign(d->media_type))
+            return ip_err_set(err, IP_E_NOTFOUND,
+                              "file blobs/sha256/%s not found in %s " IP_HINT_NONDISTRIBUTABLE,
+                              ip_digest_hex(d->digest), ds->dir);
         if (err->sys_errno == ENOENT)
             return ip_err_set(err, IP_E_NOTFOUND, "blob %s is missing from %s", d->digest, ds->dir);
         return -err->code;

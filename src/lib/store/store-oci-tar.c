@@ -71,6 +71,9 @@ static int tar_open_blob(struct ip_store *s, const struct ip_desc *d, struct ip_
         return -IP_E_FORMAT;
     snprintf(name, sizeof(name), "blobs/sha256/%s", ip_digest_hex(d->digest));
     const struct ip_tar_member *m = ip_tar_index_find(&ts->tar, name);
+    if (!m && ip_media_type_is_foreign(d->media_type))
+        return ip_err_set(err, IP_E_NOTFOUND, "file %s not found in tar " IP_HINT_NONDISTRIBUTABLE,
+                          name);
     if (!m)
         return ip_err_set(err, IP_E_NOTFOUND, "blob %s is missing from %s", d->digest, ts->path);
     return ip_tar_index_open(&ts->tar, m, out, err);

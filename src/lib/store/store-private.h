@@ -7,6 +7,12 @@
 
 #include "imgpkg/store.h"
 
+/* imgpkg's hint when a tarball lacks a layer (a non-distributable one, left
+ * out when the tarball was written). */
+#define IP_HINT_NONDISTRIBUTABLE                                                                   \
+    "(hint: This may be because when copying to a tarball, the "                                   \
+    "--include-non-distributable-layers flag should have been provided.)"
+
 /* A top-level entry: a manifest or index with the names it is known by. */
 struct ip_store_entry {
     struct ip_desc desc; /* annotations carry ref.name / containerd name */
