@@ -38,11 +38,11 @@
  * dir should be empty (or hold only a previous trusted extraction): the checks
  * cover what the layers create, not symlinks already there.
  *
- * The process's working directory is changed to dir while this runs (libarchive
- * writes relative to it; blobs are still opened from the caller's directory)
- * and restored before returning: do not call it while other threads use
- * relative paths or create files (libarchive also briefly sets the umask to 0
- * to read it). */
+ * Entries are created relative to a descriptor of dir with *at() calls, each
+ * name walked one component at a time without following symlinks: the
+ * process's working directory is never changed, and other threads may go on
+ * using relative paths.
+ */
 #ifndef IMGPKG_EXTRACT_H
 #define IMGPKG_EXTRACT_H
 

@@ -2,10 +2,9 @@
  * each layer (through the verifying reader) and writes it to disk with its
  * SECURE_* checks; before an entry reaches the writer it is checked here too
  * (names, types, link targets, sizes), and whiteouts are applied here since
- * libarchive knows nothing of them.  Writing happens relative to the working
- * directory (the only way libarchive's write-to-disk takes a base), so the
- * working directory is dir for the duration of ip_extract_image (except while
- * a blob is opened, as the store may use relative paths). */
+ * libarchive knows nothing of them.  Entries are written by extract-disk.c,
+ * relative to a descriptor of the output directory: the working directory is
+ * never changed. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -16,7 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "extract-disk.h"
 #include "imgpkg/extract.h"
+#include "util/util-private.h"
 #include "util/banned.h"
 
 #define READ_BUF (256u << 10)
@@ -131,8 +132,8 @@ static const char *kind_name(enum kind k)
 
 struct xctx {
     struct ip_store *s;
-    int cwd;   /* the caller's working directory */
     int dirfd; /* the output directory */
+    struct xd_layer disk;
     const struct ip_desc *layer;
     size_t index, n_layers;
     struct ip_reader *r;
@@ -238,13 +239,19 @@ static int read_fail(struct xctx *x, struct archive *a, const char *what)
     return ip_err_set(x->err, IP_E_FORMAT, "layer %s: %s: %s", x->layer->digest, what, saved);
 }
 
-static int write_fail(struct xctx *x, struct archive *w, const char *name)
+/* extract-disk.c could not write an entry. */
+static int disk_fail(struct xctx *x, const char *name, enum xd_result r, struct xd_error *de)
 {
-    int en = archive_errno(w);
-    const char *msg = archive_error_string(w);
-    if (en > 0)
-        return entry_sys(x, en, name, msg ? msg : "cannot be written");
-    return refuse(x, IP_E_INPUT, name, "%s", msg ? msg : "cannot be written");
+    int rc;
+    if (r == XD_THROUGH_SYMLINK) {
+        char q[QUOTE_MAX * 4 + 8];
+        quote_name(de->through, q, sizeof(q));
+        rc = refuse(x, IP_E_INPUT, name, "cannot extract through symlink '%s'", q);
+    } else {
+        rc = entry_sys(x, de->errnum, name, de->what);
+    }
+    xd_error_release(de);
+    return rc;
 }
 
 static int check_stream(struct xctx *x, struct archive *a)
@@ -361,7 +368,7 @@ static int note_entry(struct xctx *x, const char *raw, char *rel, enum kind k)
 /* What lies along path: 1 when every component is a real directory, 0 when one
  * is missing or not a directory, -1 when one is a symlink, -2 (errno set) when
  * it cannot be told. */
-static int path_state(char *path)
+static int path_state(int dirfd, char *path)
 {
     struct stat st;
     char *c = path;
@@ -372,7 +379,7 @@ static int path_state(char *path)
         int r, en;
         if (slash)
             *slash = '\0';
-        r = fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW);
+        r = fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW);
         en = errno;
         if (slash)
             *slash = '/';
@@ -393,7 +400,7 @@ static int path_state(char *path)
 /* path_state for a whiteout's directory, with a symlink refused. */
 static int real_dirs(struct xctx *x, const char *raw, char *path)
 {
-    int st = path_state(path);
+    int st = path_state(x->dirfd, path);
     if (st == -2)
         return entry_sys(x, errno, raw, "checking the whiteout's directory");
     if (st == -1)
@@ -404,8 +411,8 @@ static int real_dirs(struct xctx *x, const char *raw, char *path)
 static int remove_path(struct xctx *x, const char *raw, const char *rel)
 {
     struct stat st;
-    ip_remove_tree(rel);
-    if (fstatat(AT_FDCWD, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    ip_remove_tree_at(x->dirfd, rel);
+    if (fstatat(x->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
         return entry_sys(x, EACCES, raw, "the whiteout's target could not be removed");
     return 0;
 }
@@ -418,12 +425,15 @@ static int cmp_str(const void *a, const void *b)
 /* Removes from the real directory rel what this layer did not write. */
 static int opaque_clean(struct xctx *x, const char *raw, const char *rel)
 {
-    DIR *d = opendir(*rel ? rel : ".");
+    int fd = openat(x->dirfd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     struct dirent *de;
     char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
     if (!d) {
+        if (fd >= 0)
+            close(fd);
         if (errno == ENOENT || errno == ENOTDIR)
             return 0;
         return entry_sys(x, errno, raw, "reading the directory to make opaque");
@@ -445,7 +455,7 @@ static int opaque_clean(struct xctx *x, const char *raw, const char *rel)
             break;
         if (k == K_NONE)
             rc = remove_path(x, raw, child);
-        else if (kind_is_dir(k) && fstatat(AT_FDCWD, child, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        else if (kind_is_dir(k) && fstatat(x->dirfd, child, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
                  S_ISDIR(st.st_mode))
             rc = opaque_clean(x, raw, child);
     }
@@ -479,7 +489,7 @@ static int whiteout(struct xctx *x, const char *raw, const char *rel, const char
     if (k == K_NONE)
         return remove_path(x, raw, target);
     /* Written by this same layer: only what the earlier layers left below it goes. */
-    if (kind_is_dir(k) && fstatat(AT_FDCWD, target, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+    if (kind_is_dir(k) && fstatat(x->dirfd, target, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISDIR(st.st_mode))
         return opaque_clean(x, raw, target);
     return 0;
@@ -496,9 +506,9 @@ static int replace_dir(struct xctx *x, const char *raw, const char *rel)
     const char *slash = strrchr(rel, '/');
     cleanup_free char *parent = ip_xstrndup(rel, slash ? (size_t)(slash - rel) : 0);
     struct stat st;
-    if (path_state(parent) != 1)
+    if (path_state(x->dirfd, parent) != 1)
         return 0;
-    if (fstatat(AT_FDCWD, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+    if (fstatat(x->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
         return 0;
     return remove_path(x, raw, rel);
 }
@@ -531,8 +541,23 @@ static bool ends_after_data(struct archive *a, int64_t got, int64_t size)
            strstr(msg, "Truncated input file") && strstr(msg, "only 0 available");
 }
 
-static int copy_data(struct xctx *x, struct archive *a, struct archive *w, const char *raw,
-                     int64_t entry_size)
+static int pwrite_all(int fd, const void *buf, size_t n, int64_t off)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t k = pwrite(fd, p, n, (off_t)off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+        off += k;
+    }
+    return 0;
+}
+
+static int copy_data(struct xctx *x, struct archive *a, int fd, const char *raw, int64_t entry_size)
 {
     int64_t got = 0;
     for (;;) {
@@ -552,18 +577,133 @@ static int copy_data(struct xctx *x, struct archive *a, struct archive *w, const
             got = off + (int64_t)size;
         if (check_stream(x, a) < 0)
             return -IP_E_TOOBIG;
-        if (size && archive_write_data_block(w, buf, size, off) != ARCHIVE_OK)
-            return write_fail(x, w, raw);
+        if (size && pwrite_all(fd, buf, size, off) < 0)
+            return entry_sys(x, errno, raw, "writing");
     }
 }
 
-static int do_entry(struct xctx *x, struct archive *a, struct archive *w, struct archive_entry *e)
+/* What the entry is, or a refusal of the types that are not extracted. */
+static int entry_kind(struct xctx *x, struct archive_entry *e, const char *raw, enum kind *k)
+{
+    if (archive_entry_hardlink(e)) {
+        *k = K_FILE;
+        return 0;
+    }
+    switch (archive_entry_filetype(e)) {
+    case AE_IFREG:
+        *k = K_FILE;
+        return 0;
+    case AE_IFDIR:
+        *k = K_DIR;
+        return 0;
+    case AE_IFLNK:
+        *k = K_LINK;
+        return 0;
+    case AE_IFCHR:
+        return refuse(x, IP_E_UNSUPPORTED, raw, "character devices are not extracted");
+    case AE_IFBLK:
+        return refuse(x, IP_E_UNSUPPORTED, raw, "block devices are not extracted");
+    case AE_IFIFO:
+        return refuse(x, IP_E_UNSUPPORTED, raw, "FIFOs are not extracted");
+    case AE_IFSOCK:
+        return refuse(x, IP_E_UNSUPPORTED, raw, "sockets are not extracted");
+    default:
+        return refuse(x, IP_E_UNSUPPORTED, raw, "unknown entry type 0%o",
+                      (unsigned)archive_entry_filetype(e));
+    }
+}
+
+static int check_symlink(struct xctx *x, struct archive_entry *e, const char *raw, const char *rel)
+{
+    const char *t = archive_entry_symlink(e), *why;
+    char q[QUOTE_MAX * 4 + 8];
+    if (!t)
+        return refuse(x, IP_E_INPUT, raw, "symlink without a readable target");
+    if (strlen(t) > IP_EXTRACT_MAX_NAME)
+        return refuse(x, IP_E_INPUT, raw, "symlink target longer than %d bytes",
+                      IP_EXTRACT_MAX_NAME);
+    quote_name(t, q, sizeof(q));
+    if ((why = check_symlink_target(rel, t)) != NULL)
+        return refuse(x, IP_E_INPUT, raw, "%s ('%s')", why, q);
+    return 0;
+}
+
+/* A hardlink's target, cleaned into *out: a regular file already written. */
+static int check_hardlink(struct xctx *x, const char *hl, const char *raw, const char *rel,
+                          char **out)
+{
+    char q[QUOTE_MAX * 4 + 8];
+    struct stat st;
+    quote_name(hl, q, sizeof(q));
+    if (strlen(hl) > IP_EXTRACT_MAX_NAME)
+        return refuse(x, IP_E_INPUT, raw, "hardlink target longer than %d bytes",
+                      IP_EXTRACT_MAX_NAME);
+    if (clean_path(hl, out) != NULL || !**out)
+        return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', outside the directory", q);
+    if (!strcmp(*out, rel))
+        return refuse(x, IP_E_INPUT, raw, "hardlink to itself");
+    if (fstatat(x->dirfd, *out, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', which is not an earlier entry", q);
+    if (!S_ISREG(st.st_mode))
+        return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', which is not a regular file", q);
+    return 0;
+}
+
+static struct timespec entry_time(bool set, time_t sec, long nsec)
+{
+    struct timespec t = {.tv_sec = sec, .tv_nsec = nsec};
+    if (!set)
+        t.tv_nsec = UTIME_NOW;
+    return t;
+}
+
+/* Writes the checked entry under the output directory. */
+static int write_entry(struct xctx *x, struct archive *a, struct archive_entry *e, const char *raw,
+                       const char *rel, enum kind k, const char *hl_target)
+{
+    struct xd_entry de = {
+        .rel = rel,
+        .exact = x->keep,
+        .mtime = entry_time(archive_entry_mtime_is_set(e), archive_entry_mtime(e),
+                            archive_entry_mtime_nsec(e)),
+        .atime = entry_time(archive_entry_atime_is_set(e), archive_entry_atime(e),
+                            archive_entry_atime_nsec(e)),
+        .size = archive_entry_size(e),
+    };
+    struct xd_error xe = {0};
+    enum xd_result r;
+    int fd, rc;
+
+    if (hl_target) {
+        de.type = XD_HARDLINK;
+        de.target = hl_target;
+    } else if (k == K_LINK) {
+        de.type = XD_SYMLINK;
+        de.target = archive_entry_symlink(e);
+    } else {
+        de.type = k == K_DIR ? XD_DIR : XD_FILE;
+        de.perm = entry_perm(x, archive_entry_perm(e), k == K_DIR);
+    }
+    if ((r = xd_create(&x->disk, &de, &fd, &xe)) != XD_OK)
+        return disk_fail(x, raw, r, &xe);
+    if (fd < 0)
+        return 0;
+    if (de.size > 0 && (rc = copy_data(x, a, fd, raw, de.size)) < 0) {
+        close(fd);
+        return rc;
+    }
+    if ((r = xd_file_done(fd, &de, de.size, &xe)) != XD_OK)
+        return disk_fail(x, raw, r, &xe);
+    return 0;
+}
+
+static int do_entry(struct xctx *x, struct archive *a, struct archive_entry *e)
 {
     const char *raw = archive_entry_pathname(e);
-    cleanup_free char *rel = NULL;
+    cleanup_free char *rel = NULL, *hl_target = NULL;
     const char *why, *base, *hl;
-    enum kind k;
-    int r, rc;
+    enum kind k = K_NONE;
+    int rc;
 
     if (!raw)
         raw = archive_entry_pathname_utf8(e);
@@ -578,34 +718,8 @@ static int do_entry(struct xctx *x, struct archive *a, struct archive *w, struct
     base = base ? base + 1 : rel;
     if (*rel && !strncmp(base, ".wh.", 4))
         return whiteout(x, raw, rel, base);
-
-    hl = archive_entry_hardlink(e);
-    if (hl) {
-        k = K_FILE;
-    } else {
-        switch (archive_entry_filetype(e)) {
-        case AE_IFREG:
-            k = K_FILE;
-            break;
-        case AE_IFDIR:
-            k = K_DIR;
-            break;
-        case AE_IFLNK:
-            k = K_LINK;
-            break;
-        case AE_IFCHR:
-            return refuse(x, IP_E_UNSUPPORTED, raw, "character devices are not extracted");
-        case AE_IFBLK:
-            return refuse(x, IP_E_UNSUPPORTED, raw, "block devices are not extracted");
-        case AE_IFIFO:
-            return refuse(x, IP_E_UNSUPPORTED, raw, "FIFOs are not extracted");
-        case AE_IFSOCK:
-            return refuse(x, IP_E_UNSUPPORTED, raw, "sockets are not extracted");
-        default:
-            return refuse(x, IP_E_UNSUPPORTED, raw, "unknown entry type 0%o",
-                          (unsigned)archive_entry_filetype(e));
-        }
-    }
+    if ((rc = entry_kind(x, e, raw, &k)) < 0)
+        return rc;
     if (!*rel) {
         if (k == K_DIR)
             return 0; /* "." or "./": the directory itself, left as the caller made it */
@@ -613,37 +727,11 @@ static int do_entry(struct xctx *x, struct archive *a, struct archive *w, struct
     }
     if ((rc = note_entry(x, raw, rel, k)) < 0)
         return rc;
-
-    if (k == K_LINK) {
-        const char *t = archive_entry_symlink(e);
-        char q[QUOTE_MAX * 4 + 8];
-        if (!t)
-            return refuse(x, IP_E_INPUT, raw, "symlink without a readable target");
-        if (strlen(t) > IP_EXTRACT_MAX_NAME)
-            return refuse(x, IP_E_INPUT, raw, "symlink target longer than %d bytes",
-                          IP_EXTRACT_MAX_NAME);
-        quote_name(t, q, sizeof(q));
-        if ((why = check_symlink_target(rel, t)) != NULL)
-            return refuse(x, IP_E_INPUT, raw, "%s ('%s')", why, q);
-    }
-    if (hl) {
-        cleanup_free char *t = NULL;
-        char q[QUOTE_MAX * 4 + 8];
-        struct stat st;
-        quote_name(hl, q, sizeof(q));
-        if (strlen(hl) > IP_EXTRACT_MAX_NAME)
-            return refuse(x, IP_E_INPUT, raw, "hardlink target longer than %d bytes",
-                          IP_EXTRACT_MAX_NAME);
-        if (clean_path(hl, &t) != NULL || !*t)
-            return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', outside the directory", q);
-        if (!strcmp(t, rel))
-            return refuse(x, IP_E_INPUT, raw, "hardlink to itself");
-        if (fstatat(AT_FDCWD, t, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', which is not an earlier entry", q);
-        if (!S_ISREG(st.st_mode))
-            return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', which is not a regular file", q);
-        archive_entry_copy_hardlink(e, t);
-    }
+    if (k == K_LINK && (rc = check_symlink(x, e, raw, rel)) < 0)
+        return rc;
+    hl = archive_entry_hardlink(e);
+    if (hl && (rc = check_hardlink(x, hl, raw, rel, &hl_target)) < 0)
+        return rc;
     if (k == K_FILE && archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
         int64_t sz = archive_entry_size(e);
         if (sz > x->max - x->data_total)
@@ -654,23 +742,7 @@ static int do_entry(struct xctx *x, struct archive *a, struct archive *w, struct
     }
     if (k != K_DIR && (rc = replace_dir(x, raw, rel)) < 0)
         return rc;
-    if (!hl && (k == K_FILE || k == K_DIR))
-        archive_entry_set_perm(e, entry_perm(x, archive_entry_perm(e), k == K_DIR));
-    archive_entry_copy_pathname(e, rel);
-    archive_entry_acl_clear(e);
-    archive_entry_xattr_clear(e);
-    archive_entry_set_fflags(e, 0, 0);
-
-    r = archive_write_header(w, e);
-    if (r < ARCHIVE_WARN)
-        return write_fail(x, w, raw);
-    if (archive_entry_size(e) > 0 &&
-        (rc = copy_data(x, a, w, raw, archive_entry_size(e))) < 0)
-        return rc;
-    r = archive_write_finish_entry(w);
-    if (r < ARCHIVE_WARN)
-        return write_fail(x, w, raw);
-    return 0;
+    return write_entry(x, a, e, raw, rel, k, hl_target);
 }
 
 /* Whether libarchive decodes zstd itself (and would not run an external program). */
@@ -682,30 +754,13 @@ static bool zstd_builtin(void)
     return ok;
 }
 
-static int extract_layer(struct xctx *x, bool zstd)
+/* Opens the layer's blob, verified as it streams, and a tar reader on it. */
+static int open_layer(struct xctx *x, bool zstd, struct archive **out)
 {
     const struct ip_desc *l = x->layer;
     struct ip_reader *inner = NULL;
-    struct archive *a = NULL, *w = NULL;
-    struct archive_entry *e;
-    int flags =
-        ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_TIME;
-    int rc = 0, r;
-
-#ifdef ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS
-    flags |= ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
-#endif
-    if (x->keep)
-        flags |= ARCHIVE_EXTRACT_PERM;
-    /* the store may open files by relative paths: open the blob from the
-     * caller's working directory, then come back to dir */
-    if (fchdir(x->cwd) < 0)
-        return ip_err_sys(x->err, errno, "returning to the working directory");
-    rc = ip_store_open_blob(x->s, l, &inner, x->err);
-    if (fchdir(x->dirfd) < 0) {
-        ip_reader_free(inner);
-        return ip_err_sys(x->err, errno, "entering the output directory");
-    }
+    struct archive *a;
+    int rc = ip_store_open_blob(x->s, l, &inner, x->err);
     if (rc < 0)
         return ip_err_wrap(x->err, "layer %zu of %zu", x->index + 1, x->n_layers);
     cleanup_free char *what = ip_xasprintf("layer %s", l->digest);
@@ -714,24 +769,31 @@ static int extract_layer(struct xctx *x, bool zstd)
     x->cut_after_data = false;
     ip_err_clear(&x->rerr);
 
-    a = archive_read_new();
-    w = archive_write_disk_new();
-    if (!a || !w) {
-        rc = ip_err_set(x->err, IP_E_NOMEM, "out of memory");
-        goto out;
-    }
+    *out = a = archive_read_new();
+    if (!a)
+        return ip_err_set(x->err, IP_E_NOMEM, "out of memory");
     archive_read_support_filter_gzip(a);
     if (zstd)
         archive_read_support_filter_zstd(a);
     archive_read_support_filter_none(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_empty(a);
-    archive_write_disk_set_options(w, flags);
+    if (archive_read_open(a, x, NULL, read_cb, NULL) != ARCHIVE_OK)
+        return read_fail(x, a, "not a tar archive");
+    return 0;
+}
 
-    if (archive_read_open(a, x, NULL, read_cb, NULL) != ARCHIVE_OK) {
-        rc = read_fail(x, a, "not a tar archive");
+static int extract_layer(struct xctx *x, bool zstd)
+{
+    struct archive *a = NULL;
+    struct archive_entry *e;
+    struct xd_error xe = {0};
+    enum xd_result xr;
+    int rc, r;
+
+    x->disk.dirfd = x->dirfd;
+    if ((rc = open_layer(x, zstd, &a)) < 0)
         goto out;
-    }
     for (;;) {
         r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF)
@@ -740,16 +802,16 @@ static int extract_layer(struct xctx *x, bool zstd)
             rc = read_fail(x, a, "reading the tar");
             goto out;
         }
-        if ((rc = check_stream(x, a)) < 0 || (rc = do_entry(x, a, w, e)) < 0)
+        if ((rc = check_stream(x, a)) < 0 || (rc = do_entry(x, a, e)) < 0)
             goto out;
         if (x->cut_after_data)
             break; /* the end of the layer; drain() below still checks its digest */
     }
     if ((rc = check_stream(x, a)) < 0)
         goto out;
-    if (archive_write_close(w) < ARCHIVE_WARN) {
-        rc = ip_err_set(x->err, IP_E_IO, "layer %s: finishing: %s", l->digest,
-                        archive_error_string(w) ? archive_error_string(w) : "error");
+    if ((xr = xd_layer_finish(&x->disk, &xe)) != XD_OK) {
+        rc = ip_err_sys(x->err, xe.errnum, "layer %s: finishing: %s", x->layer->digest, xe.what);
+        xd_error_release(&xe);
         goto out;
     }
     if (drain(x) < 0)
@@ -759,7 +821,7 @@ out:
         x->stream_base += archive_filter_bytes(a, 0);
         archive_read_free(a);
     }
-    archive_write_free(w);
+    xd_layer_release(&x->disk);
     ip_reader_free(x->r);
     x->r = NULL;
     seen_release(&x->seen);
@@ -770,7 +832,7 @@ int ip_extract_image(struct ip_store *s, const struct ip_manifest *m, const char
                      const struct ip_extract_opts *o, struct ip_err *err)
 {
     struct xctx x;
-    int cwd, rc = 0;
+    int rc = 0;
     bool zstd;
 
     if (m->is_index)
@@ -782,18 +844,9 @@ int ip_extract_image(struct ip_store *s, const struct ip_manifest *m, const char
     x.max = o && o->max_bytes > 0 ? o->max_bytes : IP_EXTRACT_DEFAULT_MAX_BYTES;
     zstd = zstd_builtin();
 
-    cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (cwd < 0)
-        return ip_err_sys(err, errno, "remembering the working directory");
-    x.cwd = cwd;
-    x.dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (x.dirfd < 0 || fchdir(x.dirfd) < 0) {
-        rc = ip_err_sys(err, errno, "entering '%s'", dir);
-        if (x.dirfd >= 0)
-            close(x.dirfd);
-        close(cwd);
-        return rc;
-    }
+    x.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (x.dirfd < 0)
+        return ip_err_sys(err, errno, "entering '%s'", dir);
     x.buf = ip_xmalloc(READ_BUF);
     for (size_t i = 0; i < m->n_layers && rc == 0; i++) {
         x.layer = &m->layers[i];
@@ -802,9 +855,6 @@ int ip_extract_image(struct ip_store *s, const struct ip_manifest *m, const char
         rc = extract_layer(&x, zstd);
     }
     free(x.buf);
-    if (fchdir(cwd) < 0 && rc == 0)
-        rc = ip_err_sys(err, errno, "returning to the working directory");
     close(x.dirfd);
-    close(cwd);
     return rc;
 }
