@@ -192,6 +192,36 @@ void ip_build_result_release(struct ip_build_result *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* The layer: straight into the destination tarball, or into a temporary
+ * file of tmp_dir (*fd, r->layer_path) that the copy engine moves or copies. */
+static int write_layer(const struct ip_build_opts *o, const struct ip_build_entry *entries,
+                       size_t n, struct ip_build_result *r, int *fd, struct ip_layer_info *li,
+                       struct ip_err *err)
+{
+    int level = o->compression_level ? o->compression_level : 1, out_fd, rc;
+    const char *where;
+    if (o->layer_into) {
+        if ((rc = ip_store_oci_tar_stream_begin(o->layer_into, &out_fd, err)) < 0)
+            return rc;
+        where = o->layer_into->location;
+    } else {
+        where = o->tmp_dir ? o->tmp_dir : ".";
+        ip_cleanup_stale_temps(where, "imgpkg-layer");
+        *fd = ip_mkstemp_in(where, "imgpkg-layer", &r->layer_path, err);
+        if (*fd < 0) {
+            rc = *fd;
+            *fd = -1;
+            return rc;
+        }
+        out_fd = *fd;
+    }
+    rc = ip_layer_write_to(entries, n, o->preserve_permissions, level, out_fd,
+                           o->layer_into || !o->layer_transient, li, err);
+    if (rc < 0 && ip_err_no_space(err))
+        ip_err_wrap(err, "writing a layer into '%s'", where);
+    return rc;
+}
+
 int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct ip_err *err)
 {
     struct image_imgpkg_dirs dirs = {0};
@@ -229,32 +259,8 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
     if (r.is_bundle && (rc = check_bundle(o, &dirs, err)) < 0)
         goto out;
 
-    if (o->layer_into) {
-        int into_fd;
-        if ((rc = ip_store_oci_tar_stream_begin(o->layer_into, &into_fd, err)) < 0)
-            goto out;
-        if ((rc = ip_layer_write_to(entries, n, o->preserve_permissions,
-                                    o->compression_level ? o->compression_level : 1, into_fd,
-                                    true, &li, err)) < 0) {
-            if (ip_err_no_space(err))
-                ip_err_wrap(err, "writing a layer into '%s'", o->layer_into->location);
-            goto out;
-        }
-    } else {
-        ip_cleanup_stale_temps(o->tmp_dir ? o->tmp_dir : ".", "imgpkg-layer");
-        fd = ip_mkstemp_in(o->tmp_dir ? o->tmp_dir : ".", "imgpkg-layer", &r.layer_path, err);
-        if (fd < 0) {
-            rc = fd;
-            goto out;
-        }
-        if ((rc = ip_layer_write_to(entries, n, o->preserve_permissions,
-                                    o->compression_level ? o->compression_level : 1, fd,
-                                    !o->layer_transient, &li, err)) < 0) {
-            if (ip_err_no_space(err))
-                ip_err_wrap(err, "writing a layer into '%s'", o->tmp_dir ? o->tmp_dir : ".");
-            goto out;
-        }
-    }
+    if ((rc = write_layer(o, entries, n, &r, &fd, &li, err)) < 0)
+        goto out;
 
     gen_config(o, r.is_bundle, li.diff_id, &config);
     cdesc.media_type = ip_xstrdup(o->docker_media_types ? IP_MT_DOCKER_CONFIG : IP_MT_OCI_CONFIG);
