@@ -402,8 +402,8 @@ test_rel_disk_full() {
     local before
     before=$(tree_listing mnt)
     local nospc="No space left on device"
-    expect_fail "'mnt'.*$nospc" imgpkg save -i img:b -f big --to-tar mnt/t.tar
-    expect_fail "'mnt'.*$nospc" imgpkg save -i img:b -f big --to-tar mnt/new.tar
+    expect_fail "'mnt/t\.tar'.*$nospc" imgpkg save -i img:b -f big --to-tar mnt/t.tar
+    expect_fail "'mnt/new\.tar'.*$nospc" imgpkg save -i img:b -f big --to-tar mnt/new.tar
     expect_fail "mnt/lay.*$nospc" imgpkg save -i img:b -f big --to-oci-layout mnt/lay
     expect_fail "'mnt'.*$nospc" imgpkg save -i img:b -f big --to-oci-layout mnt/newlay
     expect_fail "'mnt'.*$nospc" imgpkg push -i "$REG_ADDR/rl/big2:v1" -f big --to-oci-tar mnt/t.tar
