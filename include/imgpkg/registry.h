@@ -23,6 +23,10 @@ struct ip_registry_opts {
     bool verify_certs;          /* --registry-verify-certs (default true) */
     bool insecure;              /* --registry-insecure: plain HTTP allowed */
     long response_header_timeout_s; /* --registry-response-header-timeout */
+    /* --registry-request-timeout: a request whose answer is held in memory
+     * or dropped (everything but a blob's content) ends within this; an
+     * error answer to a blob transfer too, counted from its status line */
+    long request_timeout_s;
     long connect_timeout_s;
     int retries;                /* per request, for resets, 429 and 5xx */
     bool debug;                 /* request lines on stderr, never credentials */

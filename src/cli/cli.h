@@ -61,6 +61,7 @@ struct registry_flags {
     char *token;
     bool anon;
     long timeout_ms;
+    long request_timeout_ms;
     int retry_count;
     int concurrency;
 };

@@ -26,6 +26,10 @@ const struct flag registry_flag_table[] = {
      "Maximum time to allow a request to wait for a server's response headers from the registry "
      "(ms|s|m|h)",
      "30s", 0},
+    {"registry-request-timeout", 0, FLAG_DURATION, R(request_timeout_ms),
+     "Maximum time for a registry answer that is not a blob's content, and for an error answer "
+     "(ms|s|m|h)",
+     "2m", 0},
     {"registry-retry-count", 0, FLAG_INT, R(retry_count),
      "Set the number of times imgpkg retries to send requests to the registry in case of an error",
      "5", 0},
@@ -58,6 +62,8 @@ int registry_flags_opts(const struct cli_global *g, const struct registry_flags 
     /* whole seconds, rounded up; 0 or less: the library's default */
     if (f->timeout_ms > 0)
         o->response_header_timeout_s = (f->timeout_ms + 999) / 1000;
+    if (f->request_timeout_ms > 0)
+        o->request_timeout_s = (f->request_timeout_ms + 999) / 1000;
     if (f->concurrency < 1)
         return ip_err_set(err, IP_E_USAGE, "--concurrency must be at least 1");
     if ((f->username == NULL) != (f->password == NULL) && !getenv("IMGPKG_USERNAME") &&

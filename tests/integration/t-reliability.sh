@@ -405,8 +405,8 @@ test_rel_disk_full() {
     expect_fail "'mnt/t\.tar'.*$nospc" imgpkg save -i img:b -f big --to-tar mnt/t.tar
     expect_fail "'mnt/new\.tar'.*$nospc" imgpkg save -i img:b -f big --to-tar mnt/new.tar
     expect_fail "mnt/lay.*$nospc" imgpkg save -i img:b -f big --to-oci-layout mnt/lay
-    expect_fail "'mnt'.*$nospc" imgpkg save -i img:b -f big --to-oci-layout mnt/newlay
-    expect_fail "'mnt'.*$nospc" imgpkg push -i "$REG_ADDR/rl/big2:v1" -f big --to-oci-tar mnt/t.tar
+    expect_fail "'mnt[^']*'.*$nospc" imgpkg save -i img:b -f big --to-oci-layout mnt/newlay
+    expect_fail "'mnt[^']*'.*$nospc" imgpkg push -i "$REG_ADDR/rl/big2:v1" -f big --to-oci-tar mnt/t.tar
     expect_fail "'mnt/t\.tar'.*$nospc" imgpkg copy -i "$REG_ADDR/rl/big:v1" --to-tar mnt/t.tar
     expect_fail "'mnt/new\.tar'.*$nospc" imgpkg copy -i "$REG_ADDR/rl/big:v1" --to-tar mnt/new.tar
     expect_fail "mnt/lay.*$nospc" imgpkg copy -i "$REG_ADDR/rl/big:v1" --to-oci-layout mnt/lay
@@ -459,4 +459,154 @@ test_rel_identical_refs_resolved_once() {
     imgpkg verify --tar b.tar > /dev/null
     [ $((SECONDS - start)) -lt 30 ] || fail "took $((SECONDS - start)) s"
     fa_proxy_stop
+}
+
+# ---------- hostile servers: bodies that never end, pages that loop ----------
+
+rl_py_endless() {
+    cat <<'PY'
+import hashlib, json, os, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# endless.py DIR: one fake registry per mode, DIR/ports lists "MODE PORT".
+MT = "application/vnd.oci.image.manifest.v1+json"
+def sha(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+CONFIG = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
+LAYER = b"layer " * 100
+MANIFEST = json.dumps({"schemaVersion": 2, "mediaType": MT,
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(CONFIG), "size": len(CONFIG)},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": sha(LAYER), "size": len(LAYER)}]}).encode()
+MODES = ["ping-endless-200", "ping-trickle-401", "manifest-endless-404", "blob-endless-500",
+         "blob-trickle-500", "tags-loop", "tags-loop-absolute"]
+PORTS = {}
+
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a):
+        pass
+    def send(self, code, body, headers=()):
+        try:
+            self.send_response(code)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except OSError:
+            pass
+    def endless(self, code, trickle, headers=()):
+        # a body that never ends: fast, or one byte a second
+        try:
+            self.send_response(code)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"x" if trickle else b"x" * 65536
+            while True:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+                if trickle:
+                    time.sleep(1)
+        except OSError:
+            return
+    def do_HEAD(self):
+        self.do_GET()
+    def do_GET(self):
+        p, mode = self.path, self.mode
+        if p == "/v2/":
+            if mode == "ping-endless-200":
+                return self.endless(200, False)
+            if mode == "ping-trickle-401":
+                return self.endless(401, True, [("WWW-Authenticate", 'Basic realm="x"')])
+            return self.send(200, b"{}")
+        if "/tags/list" in p:
+            port = PORTS[mode]
+            link = ("http://127.0.0.1:%d/v2/x/app/tags/list?n=1000" % port) if mode == "tags-loop-absolute" \
+                else "/v2/x/app/tags/list?n=1000"
+            tags = ["t%06d-%s" % (i, "y" * 100) for i in range(30000)]
+            body = json.dumps({"name": "x/app", "tags": tags}).encode()
+            return self.send(200, body, [("Content-Type", "application/json"), ("Link", '<%s>; rel="next"' % link)])
+        if "/manifests/" in p:
+            if mode == "manifest-endless-404":
+                return self.endless(404, False)
+            return self.send(200, MANIFEST, [("Content-Type", MT), ("Docker-Content-Digest", sha(MANIFEST))])
+        if p.endswith(sha(CONFIG)):
+            return self.send(200, CONFIG)
+        if p.endswith(sha(LAYER)):
+            if mode == "blob-endless-500":
+                return self.endless(500, False)
+            if mode == "blob-trickle-500":
+                return self.endless(500, True)
+            return self.send(200, LAYER)
+        return self.send(404, b'{"errors":[{"code":"NOT_FOUND"}]}')
+
+class S(ThreadingHTTPServer):
+    daemon_threads = True
+
+servers = []
+for m in MODES:
+    srv = S(("127.0.0.1", 0), type("H_" + m.replace("-", "_"), (H,), {"mode": m}))
+    PORTS[m] = srv.server_address[1]
+    servers.append(srv)
+with open(os.path.join(sys.argv[1], "ports.tmp"), "w") as f:
+    for m in MODES:
+        f.write("%s %d\n" % (m, PORTS[m]))
+os.rename(os.path.join(sys.argv[1], "ports.tmp"), os.path.join(sys.argv[1], "ports"))
+for srv in servers[1:]:
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+servers[0].serve_forever()
+PY
+}
+
+# rl_bounded SECONDS PATTERN CMD...: CMD fails with one error line matching
+# PATTERN, within SECONDS and under 64 MB of peak RSS.
+rl_bounded() {
+    local limit=$1 pat=$2 start=$SECONDS
+    shift 2
+    expect_fail "$pat" hs_rss "$T.rss" timeout 60 "$@"
+    hs_rss_below "$T.rss" 64
+    [ $((SECONDS - start)) -le "$limit" ] || fail "took $((SECONDS - start)) s (limit $limit): $*"
+}
+
+# Bodies that never end, whether kept or dropped, and pages that point back
+# at themselves: every command ends with a clear error within the timeouts.
+test_rel_endless_bodies_and_pages() {
+    mkdir fake
+    rl_py_endless > endless.py
+    python3 endless.py fake > fake/stderr 2>&1 &
+    local pid=$!
+    echo "$pid" >> "$SUITE_TMP/pids"
+    for _ in $(seq 1 100); do [ -f fake/ports ] && break; sleep 0.1; done
+    [ -f fake/ports ] || fail "the fake registries did not start: $(cat fake/stderr)"
+    port() { awk -v m="$1" '$1 == m { print $2 }' fake/ports; }
+    local f="--registry-retry-count 0 --registry-request-timeout 3s --registry-response-header-timeout 3s"
+    # dropped bodies, fast: ended at their cap, the status taken (a /v2/
+    # that never ends its 200 is still a registry that works)
+    local start=$SECONDS
+    timeout 60 "$IMGPKG" copy -i "127.0.0.1:$(port ping-endless-200)/x/app:v1" --to-tar ok.tar \
+        --registry-retry-count 0 > /dev/null || fail "copy from a registry whose /v2/ never ends"
+    [ $((SECONDS - start)) -le 10 ] || fail "took $((SECONDS - start)) s"
+    assert_eq 3 "$(tar -tf ok.tar | grep -c '^blobs/sha256/.')" "blobs in ok.tar"
+    rm ok.tar
+    # shellcheck disable=SC2086
+    rl_bounded 10 "manifest unknown|HTTP 404" "$IMGPKG" pull -i "127.0.0.1:$(port manifest-endless-404)/x/app:v1" -o out $f
+    # shellcheck disable=SC2086
+    rl_bounded 10 "HTTP 500" "$IMGPKG" copy -i "127.0.0.1:$(port blob-endless-500)/x/app:v1" --to-tar o.tar $f
+    # dropped bodies, one byte a second: ended by the request deadline
+    # shellcheck disable=SC2086
+    rl_bounded 12 "did not end within 3 s|timed out" "$IMGPKG" pull -i "127.0.0.1:$(port ping-trickle-401)/x/app:v1" -o out $f
+    # shellcheck disable=SC2086
+    rl_bounded 12 "did not end within 3 s" "$IMGPKG" copy -i "127.0.0.1:$(port blob-trickle-500)/x/app:v1" --to-tar o.tar $f
+    # a next page that is the page itself (relative and absolute)
+    # shellcheck disable=SC2086
+    rl_bounded 10 "next page is one already read" "$IMGPKG" tag list -i "127.0.0.1:$(port tags-loop)/x/app" $f
+    # shellcheck disable=SC2086
+    rl_bounded 10 "next page is one already read" "$IMGPKG" tag list -i "127.0.0.1:$(port tags-loop-absolute)/x/app" $f
+    kill "$pid" 2> /dev/null || true
+    assert_file_absent out
+    assert_file_absent o.tar
+    rl_no_temps .
 }

@@ -62,6 +62,10 @@ struct ip_http_xfer {
     struct ip_err reader_err;
     bool reader_failed;
     bool reader_started;
+    bool discard_full;  /* a dropped body passed MAX_ERROR_BODY: the transfer was ended */
+    long deadline_s;    /* with ip_http_deadline_cb: limit on an error answer */
+    double error_since; /* monotonic time its status line came */
+    bool timed_out;
 };
 
 /* Resets the handle and sets the options every transfer shares. */
@@ -70,6 +74,12 @@ size_t ip_http_header_cb(char *p, size_t size, size_t nmemb, void *ud);
 size_t ip_http_write_cb(char *p, size_t size, size_t nmemb, void *ud);
 size_t ip_http_read_cb(char *buf, size_t size, size_t nitems, void *ud);
 bool ip_http_headers_too_big(const struct ip_http_xfer *x, CURLcode cc, long status);
+/* The transfer's outcome as the rest of the client sees it: a dropped body
+ * cut at its cap is a complete answer, a deadline passed is a timeout. */
+CURLcode ip_http_outcome(const struct ip_http_client *c, struct ip_http_xfer *x, CURLcode cc);
+/* For transfers with no overall timeout (blob contents): an error answer
+ * (status 300 or more) must end within x->deadline_s of its status line. */
+void ip_http_error_deadline(CURL *h, struct ip_http_xfer *x, long deadline_s);
 /* Fills err from an error response, with the registry's error code and message. */
 int ip_http_status_error(const char *method, const char *url, long status, struct ip_buf *body,
                          struct ip_err *err);

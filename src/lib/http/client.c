@@ -98,7 +98,7 @@ static int ping(struct ip_http_client *c, const char *scheme, struct ip_err *err
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ip_http_write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-    CURLcode cc = curl_easy_perform(h);
+    CURLcode cc = ip_http_outcome(c, &x, curl_easy_perform(h));
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
     ip_http_debug_line(c, "GET", url, resp.status);
     int rc = 0;
@@ -145,10 +145,11 @@ static int first_contact_once(void *ctx, struct ip_err *err)
         struct ip_err https_err = *err;
         rc = ping(c, "http", err);
         /* the https failure is the more telling one, unless plain http
-         * reached a registry that is busy or failing (429, 5xx) or that sent
-         * headers too large */
+         * reached a registry that is busy or failing (429, 5xx), that sent
+         * headers too large, or that answered and never ended */
         bool http_telling = err->code == IP_E_TOOBIG ||
-                            (err->code == IP_E_HTTP && ip_err_classify(err) == IP_FAIL_TRANSIENT);
+                            (err->code == IP_E_HTTP && ip_err_classify(err) == IP_FAIL_TRANSIENT) ||
+                            strstr(err->msg, "did not end within");
         f->reported = http_telling ? *err : https_err;
     } else {
         f->reported = *err;

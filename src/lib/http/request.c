@@ -56,11 +56,14 @@ static struct curl_slist *request_headers(const struct request *r, const char *a
     return curl_slist_append(hdrs, "Expect:");
 }
 
-static void request_method(CURL *h, const struct ip_http_req *req, struct ip_http_xfer *x)
+static void request_method(CURL *h, const struct ip_http_req *req, struct ip_http_xfer *x,
+                           long req_timeout)
 {
     if (!strcmp(req->method, "HEAD")) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (req->body_reader) {
+        /* a blob's upload takes the time it takes; the answer to it does not */
+        ip_http_error_deadline(h, x, req_timeout);
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(h, CURLOPT_READFUNCTION, ip_http_read_cb);
         curl_easy_setopt(h, CURLOPT_READDATA, x);
@@ -114,8 +117,8 @@ static int exchange(struct request *r, struct ip_http_xfer *x, struct ip_err *er
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
     }
-    request_method(h, req, x);
-    CURLcode cc = curl_easy_perform(h);
+    request_method(h, req, x, c->opts.request_timeout_s);
+    CURLcode cc = ip_http_outcome(c, x, curl_easy_perform(h));
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->resp->status);
     ip_http_debug_line(c, req->method, r->url, r->resp->status);
 

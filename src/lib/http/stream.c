@@ -43,8 +43,12 @@ static size_t stream_write(char *p, size_t size, size_t nmemb, void *ud)
     curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 300 || status == 0) {
         struct ip_err e;
-        if (s->x.errbody.len + n <= MAX_ERROR_BODY)
-            ip_buf_add(&s->x.errbody, p, n, &e);
+        /* the start of an error body, for its message; a longer one ends the transfer */
+        if (s->x.errbody.len + n > MAX_ERROR_BODY) {
+            s->x.discard_full = true;
+            return 0;
+        }
+        ip_buf_add(&s->x.errbody, p, n, &e);
         return n;
     }
     /* after a restart, the bytes already handed out (the skip is only taken
@@ -97,7 +101,10 @@ static int stream_start(struct stream_reader *s, struct ip_err *err)
     ip_http_resp_release(&s->resp);
     s->x.resp = &s->resp;
     s->x.header_bytes = 0;
+    s->x.discard_full = false;
     ip_buf_reset(&s->x.errbody);
+    /* a blob's content takes the time it takes; an error answer does not */
+    ip_http_error_deadline(s->h, &s->x, s->c->opts.request_timeout_s);
     curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, s->hdrs);
     curl_easy_setopt(s->h, CURLOPT_HEADERFUNCTION, ip_http_header_cb);
     curl_easy_setopt(s->h, CURLOPT_HEADERDATA, &s->x);
@@ -129,7 +136,7 @@ static int stream_pump(struct stream_reader *s, struct ip_err *err)
         while ((msg = curl_multi_info_read(s->m, &msgs)) != NULL) {
             if (msg->msg == CURLMSG_DONE) {
                 s->done = true;
-                s->result = msg->data.result;
+                s->result = ip_http_outcome(s->c, &s->x, msg->data.result);
             }
         }
         if (s->done) {

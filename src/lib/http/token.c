@@ -125,7 +125,8 @@ static int token_once(void *ctx, struct ip_err *err)
     ip_buf_reset(&f->x.errbody);
     ip_http_resp_release(&f->resp);
     f->x.header_bytes = 0;
-    CURLcode cc = curl_easy_perform(f->h);
+    f->x.discard_full = false;
+    CURLcode cc = ip_http_outcome(f->c, &f->x, curl_easy_perform(f->h));
     curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &f->resp.status);
     ip_http_debug_line(f->c, f->c->cred.identity_token ? "POST" : "GET", f->realm, f->resp.status);
     if (cc != CURLE_OK)

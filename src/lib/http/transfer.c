@@ -90,9 +90,13 @@ size_t ip_http_write_cb(char *p, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
     struct ip_err e;
     if (x->resp->status >= 300 || !x->body) {
-        /* keep the start of an error body for its message; drop the rest */
-        if (x->errbody.len + n <= MAX_ERROR_BODY)
-            ip_buf_add(&x->errbody, p, n, &e);
+        /* keep the start of an error body for its message; a body that goes
+         * on past that ends the transfer (a server may never end it) */
+        if (x->errbody.len + n > MAX_ERROR_BODY) {
+            x->discard_full = true;
+            return 0;
+        }
+        ip_buf_add(&x->errbody, p, n, &e);
         return n;
     }
     if (x->body_max && x->body->len + n > x->body_max) {
@@ -118,6 +122,55 @@ size_t ip_http_read_cb(char *buf, size_t size, size_t nitems, void *ud)
 /* curl's detailed message for the last transfer of this thread */
 static __thread char curl_errbuf[CURL_ERROR_SIZE];
 
+CURLcode ip_http_outcome(const struct ip_http_client *c, struct ip_http_xfer *x, CURLcode cc)
+{
+    if (cc == CURLE_WRITE_ERROR && x->discard_full)
+        return CURLE_OK;
+    if (cc == CURLE_ABORTED_BY_CALLBACK && x->timed_out) {
+        snprintf(curl_errbuf, sizeof(curl_errbuf), "the answer (HTTP %ld) did not end within %ld s",
+                 x->resp->status, x->deadline_s);
+        return CURLE_OPERATION_TIMEDOUT;
+    }
+    if (cc == CURLE_OPERATION_TIMEDOUT && x->resp && x->resp->status > 0 && x->deadline_s == 0)
+        snprintf(curl_errbuf, sizeof(curl_errbuf), "the answer (HTTP %ld) did not end within %ld s",
+                 x->resp->status, c->opts.request_timeout_s);
+    return cc;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int deadline_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct ip_http_xfer *x = ud;
+    if (!x->resp || x->resp->status < 300 || x->deadline_s <= 0)
+        return 0;
+    double now = mono_now();
+    if (x->error_since == 0)
+        x->error_since = now;
+    else if (now - x->error_since > (double)x->deadline_s) {
+        x->timed_out = true;
+        return 1;
+    }
+    return 0;
+}
+
+void ip_http_error_deadline(CURL *h, struct ip_http_xfer *x, long deadline_s)
+{
+    x->deadline_s = deadline_s;
+    x->error_since = 0;
+    x->timed_out = false;
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, deadline_cb);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+}
+
 void ip_http_setup_handle(struct ip_http_client *c, CURL *h, const char *url)
 {
     curl_easy_reset(h);
@@ -137,6 +190,10 @@ void ip_http_setup_handle(struct ip_http_client *c, CURL *h, const char *url)
     /* a server that sends nothing for this long is given up on */
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->opts.response_header_timeout_s);
+    /* and every answer ends in time, however slowly it trickles (blob
+     * transfers lift this, see ip_http_error_deadline) */
+    if (c->opts.request_timeout_s > 0)
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, c->opts.request_timeout_s);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);

@@ -605,21 +605,49 @@ int ip_store_registry_open(const struct ip_ref *ref, const struct ip_registry_op
     return 0;
 }
 
+/* A tag list is bounded in pages, in bytes a page and in tags: a registry
+ * cannot make it grow without end. */
+#define MAX_TAG_PAGES 10000
+#define MAX_TAG_PAGE (4u << 20)
+#define MAX_TAGS 500000
+
 int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip_err *err)
 {
     struct reg_store *rs = (struct reg_store *)s;
     char **list = NULL;
     size_t count = 0, cap = 0;
     cleanup_free char *next = ip_xasprintf("/v2/%s/tags/list?n=1000", rs->repo);
+    char **seen = NULL; /* the pages asked for: a `next` that comes back is refused */
+    size_t n_seen = 0, cap_seen = 0;
     int rc = 0;
 
-    for (int page = 0; next && page < 10000; page++) {
+    for (int page = 0; next; page++) {
+        if (page >= MAX_TAG_PAGES) {
+            rc = ip_err_set(err, IP_E_TOOBIG, "listing tags of %s: more than %d pages",
+                            s->location, MAX_TAG_PAGES);
+            break;
+        }
+        char *abs = ip_http_resolve_url(rs->c, next);
+        for (size_t i = 0; i < n_seen; i++) {
+            if (!strcmp(seen[i], abs)) {
+                rc = ip_err_set(err, IP_E_FORMAT,
+                                "listing tags of %s: the registry's next page is one already read",
+                                s->location);
+                break;
+            }
+        }
+        if (rc < 0) {
+            free(abs);
+            break;
+        }
+        IP_GROW(seen, cap_seen, n_seen + 1);
+        seen[n_seen++] = abs;
         struct ip_buf body = IP_BUF_INIT;
         struct ip_http_resp resp = {0};
         yajl_val tree = NULL;
         struct ip_http_req req = {.method = "GET", .url = next, .scope = rs->pull_scope,
-                              .resp_body = &body, .resp_max = 16u << 20};
-        ip_buf_init(&body, 16u << 20);
+                              .resp_body = &body, .resp_max = MAX_TAG_PAGE};
+        ip_buf_init(&body, MAX_TAG_PAGE);
         rc = ip_http_do(rs->c, &req, NULL, &resp, err);
         if (rc == 0)
             rc = ip_json_parse(body.data ? body.data : "", body.len, &tree, err);
@@ -628,6 +656,11 @@ int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip
             for (size_t i = 0; YAJL_IS_ARRAY(t) && i < t->u.array.len; i++) {
                 if (!YAJL_IS_STRING(t->u.array.values[i]))
                     continue;
+                if (count >= MAX_TAGS) {
+                    rc = ip_err_set(err, IP_E_TOOBIG, "listing tags of %s: more than %d tags",
+                                    s->location, MAX_TAGS);
+                    break;
+                }
                 IP_GROW(list, cap, count + 1);
                 list[count++] = ip_xstrdup(t->u.array.values[i]->u.string);
             }
@@ -649,6 +682,9 @@ int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip
         if (rc < 0)
             break;
     }
+    for (size_t i = 0; i < n_seen; i++)
+        free(seen[i]);
+    free(seen);
     if (rc < 0) {
         for (size_t i = 0; i < count; i++)
             free(list[i]);
