@@ -47,6 +47,9 @@ extern const struct command cmd_save, cmd_push, cmd_copy, cmd_pull, cmd_describe
 /* Status lines (stdout only with a TTY or --tty, as imgpkg does). */
 void ui_line(const struct cli_global *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The same without the line's end: imgpkg ends some outputs that way, so its
+ * final "\nSucceeded" follows on the next line with no blank line between. */
+void ui_text(const struct cli_global *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Result lines: always on stdout. */
 void ui_result(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool ui_is_tty(const struct cli_global *g);

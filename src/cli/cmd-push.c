@@ -55,11 +55,11 @@ static int push_files(const struct cli_global *g, struct build_flags *bf, const 
     if ((rc = ip_copy(br.store, reg, &item, 1, &co, &res, err)) < 0)
         goto out;
     repo = ip_ref_name(&name.ref);
-    ui_line(g, "Pushed '%s@%s'", repo, res.digest);
+    ui_text(g, "Pushed '%s@%s'", repo, res.digest);
     if (tar) {
         if ((rc = write_built(&br, &name, tar, tar_digest, err)) < 0)
             goto out;
-        ui_line(g, "Saved '%s@%s' to %s", name.shown, tar_digest, to_oci_tar);
+        ui_text(g, "\nSaved '%s@%s' to %s", name.shown, tar_digest, to_oci_tar);
     }
     if (lock_output) {
         image = ip_xasprintf("%s@%s", repo, res.digest);

@@ -36,6 +36,16 @@ void ui_line(const struct cli_global *g, const char *fmt, ...)
     putchar('\n');
 }
 
+void ui_text(const struct cli_global *g, const char *fmt, ...)
+{
+    va_list ap;
+    if (!ui_is_tty(g))
+        return;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
+
 void ui_result(const char *fmt, ...)
 {
     va_list ap;
