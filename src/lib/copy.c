@@ -11,6 +11,7 @@
 #include "http/retry.h"
 #include "imgpkg/copy.h"
 #include "store/store-private.h"
+#include "util/hashmap.h"
 #include "util/banned.h"
 
 #define MAX_DEPTH 16
@@ -33,6 +34,8 @@ struct plan {
     bool include_foreign;
     struct foreign_use *foreign; /* unique per (manifest, layer) */
     size_t n_foreign, cap_foreign;
+    /* digest -> index in manifests (keys borrowed), in blobs; "manifest layer" -> in foreign */
+    struct ip_hashmap manifest_idx, blob_idx, foreign_idx;
     /* the item being planned */
     size_t cur_item;
     struct ip_store *cur_origin;
@@ -40,21 +43,18 @@ struct plan {
 
 static bool plan_has_manifest(const struct plan *p, const char *digest)
 {
-    for (size_t i = 0; i < p->n_manifests; i++)
-        if (!strcmp(p->manifests[i]->digest, digest))
-            return true;
-    return false;
+    return ip_hashmap_get(&p->manifest_idx, digest, NULL);
 }
 
 static void plan_add_blob(struct plan *p, struct ip_store *src, const struct ip_desc *d)
 {
-    for (size_t i = 0; i < p->n_blobs; i++) {
-        if (!strcmp(p->blobs[i].digest, d->digest)) {
-            if (!p->blob_origin[i])
-                p->blob_origin[i] = p->cur_origin;
-            return;
-        }
+    size_t i;
+    if (ip_hashmap_get(&p->blob_idx, d->digest, &i)) {
+        if (!p->blob_origin[i])
+            p->blob_origin[i] = p->cur_origin;
+        return;
     }
+    ip_hashmap_put(&p->blob_idx, d->digest, p->n_blobs);
     size_t cap = p->cap_blobs;
     IP_GROW(p->blobs, p->cap_blobs, p->n_blobs + 1);
     if (cap != p->cap_blobs) {
@@ -70,11 +70,8 @@ static void plan_add_layer(struct plan *p, struct ip_store *src, const char *man
                            const struct ip_desc *d)
 {
     if (ip_media_type_is_foreign(d->media_type)) {
-        bool seen = false;
-        for (size_t i = 0; i < p->n_foreign && !seen; i++)
-            seen = !strcmp(p->foreign[i].manifest, manifest) &&
-                   !strcmp(p->foreign[i].layer.digest, d->digest);
-        if (!seen) {
+        cleanup_free char *key = ip_xasprintf("%s %s", manifest, d->digest);
+        if (ip_hashmap_put(&p->foreign_idx, key, p->n_foreign)) {
             IP_GROW(p->foreign, p->cap_foreign, p->n_foreign + 1);
             struct foreign_use *u = &p->foreign[p->n_foreign++];
             memset(u, 0, sizeof(*u));
@@ -100,6 +97,9 @@ static void plan_release(struct plan *p)
     for (size_t i = 0; i < p->n_foreign; i++)
         ip_desc_release(&p->foreign[i].layer);
     free(p->foreign);
+    ip_hashmap_release(&p->manifest_idx);
+    ip_hashmap_release(&p->blob_idx);
+    ip_hashmap_release(&p->foreign_idx);
 }
 
 /* Adds m (owned) and everything below it; `path` holds the digests of the
@@ -170,16 +170,15 @@ static int plan_add(struct ip_store *src, struct plan *p, struct ip_manifest *m,
         return 0;
     }
     IP_GROW(p->manifests, p->cap_manifests, p->n_manifests + 1);
+    ip_hashmap_put(&p->manifest_idx, m->digest, p->n_manifests);
     p->manifests[p->n_manifests++] = m;
     return 0;
 }
 
 static const struct ip_manifest *plan_find(const struct plan *p, const char *digest)
 {
-    for (size_t i = 0; i < p->n_manifests; i++)
-        if (!strcmp(p->manifests[i]->digest, digest))
-            return p->manifests[i];
-    return NULL;
+    size_t i;
+    return ip_hashmap_get(&p->manifest_idx, digest, &i) ? p->manifests[i] : NULL;
 }
 
 /* A non-distributable layer that a tarball or layout lacks (left out when it
@@ -391,6 +390,7 @@ int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_ite
     int rc = 0;
 
     memset(&p, 0, sizeof(p));
+    ip_hashmap_init(&p.manifest_idx, true); /* keys: the manifests' own digests */
     p.include_foreign = opts && opts->include_nondistributable;
     for (size_t i = 0; i < n; i++) {
         struct ip_store *isrc = items[i].src ? items[i].src : src;

@@ -17,6 +17,7 @@
 
 #include "extract-disk.h"
 #include "imgpkg/extract.h"
+#include "util/hashmap.h"
 #include "util/util-private.h"
 #include "util/banned.h"
 
@@ -33,79 +34,11 @@ enum kind {
     K_LINK,   /* a symlink */
 };
 
-struct seen_slot {
-    char *path;
-    enum kind kind;
-};
-
-struct seen {
-    struct seen_slot *slots;
-    size_t cap; /* a power of two, or 0 */
-    size_t n;
-};
-
-static size_t seen_hash(const char *s)
+/* The names one layer has written (a map of path to kind). */
+static enum kind seen_get(const struct ip_hashmap *seen, const char *path)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return (size_t)h;
-}
-
-static struct seen_slot *seen_find(const struct seen *t, const char *path)
-{
-    if (!t->cap)
-        return NULL;
-    for (size_t i = seen_hash(path) & (t->cap - 1); t->slots[i].path; i = (i + 1) & (t->cap - 1))
-        if (!strcmp(t->slots[i].path, path))
-            return &t->slots[i];
-    return NULL;
-}
-
-static enum kind seen_get(const struct seen *t, const char *path)
-{
-    const struct seen_slot *s = seen_find(t, path);
-    return s ? s->kind : K_NONE;
-}
-
-static void seen_place(struct seen_slot *slots, size_t cap, char *path, enum kind k)
-{
-    size_t i = seen_hash(path) & (cap - 1);
-    while (slots[i].path)
-        i = (i + 1) & (cap - 1);
-    slots[i].path = path;
-    slots[i].kind = k;
-}
-
-static void seen_put(struct seen *t, const char *path, enum kind k)
-{
-    struct seen_slot *s = seen_find(t, path);
-    if (s) {
-        s->kind = k;
-        return;
-    }
-    if ((t->n + 1) * 2 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        struct seen_slot *slots = ip_xcalloc(cap, sizeof(*slots));
-        for (size_t i = 0; i < t->cap; i++)
-            if (t->slots[i].path)
-                seen_place(slots, cap, t->slots[i].path, t->slots[i].kind);
-        free(t->slots);
-        t->slots = slots;
-        t->cap = cap;
-    }
-    seen_place(t->slots, t->cap, ip_xstrdup(path), k);
-    t->n++;
-}
-
-static void seen_release(struct seen *t)
-{
-    for (size_t i = 0; i < t->cap; i++)
-        free(t->slots[i].path);
-    free(t->slots);
-    memset(t, 0, sizeof(*t));
+    size_t k;
+    return ip_hashmap_get(seen, path, &k) ? (enum kind)k : K_NONE;
 }
 
 static bool kind_is_dir(enum kind k)
@@ -146,7 +79,7 @@ struct xctx {
     int64_t data_total;  /* sizes of the files of all layers so far */
     int64_t stream_base; /* uncompressed bytes of the layers before this one */
     bool cut_after_data; /* the layer ends right after an entry's data (no padding) */
-    struct seen seen;
+    struct ip_hashmap seen; /* names this layer wrote -> enum kind */
 };
 
 /* An entry name fit for a one-line message: control bytes escaped, long names cut. */
@@ -345,7 +278,7 @@ static int note_entry(struct xctx *x, const char *raw, char *rel, enum kind k)
         *c = '\0';
         old = seen_get(&x->seen, rel);
         if (old == K_NONE) {
-            seen_put(&x->seen, rel, K_PARENT);
+            ip_hashmap_put(&x->seen, rel, K_PARENT);
         } else if (!kind_is_dir(old)) {
             char q[QUOTE_MAX * 4 + 8];
             quote_name(rel, q, sizeof(q));
@@ -359,7 +292,7 @@ static int note_entry(struct xctx *x, const char *raw, char *rel, enum kind k)
     if (old != K_NONE && old != k && !(kind_is_dir(old) && kind_is_dir(k)))
         return refuse(x, IP_E_INPUT, raw, "the layer also has a %s of that name", kind_name(old));
     if (old == K_NONE || old == K_PARENT)
-        seen_put(&x->seen, rel, k);
+        ip_hashmap_put(&x->seen, rel, k);
     return 0;
 }
 
@@ -824,7 +757,7 @@ out:
     xd_layer_release(&x->disk);
     ip_reader_free(x->r);
     x->r = NULL;
-    seen_release(&x->seen);
+    ip_hashmap_release(&x->seen);
     return rc;
 }
 

@@ -35,25 +35,16 @@ struct legacy_config {
     size_t len;
 };
 
-/* Digest -> index into an array; the keys point into the (stable) elements. */
-struct digest_map {
-    struct digest_slot {
-        const char *key; /* NULL when free */
-        size_t idx;
-    } * slots;
-    size_t n, cap;
-};
-
 struct legacy_store {
     struct ip_store base;
     struct ip_tar_index tar;
     /* every manifest and index (children of indexes too), unique by digest */
     struct ip_manifest **manifests;
     size_t n_manifests, cap_manifests;
-    struct digest_map manifest_map;
+    struct ip_hashmap manifest_map; /* digest -> index */
     struct legacy_config **configs;
     size_t n_configs, cap_configs;
-    struct digest_map config_map;
+    struct ip_hashmap config_map; /* digest -> index */
     /* one per top-level descriptor of manifest.json */
     struct ip_desc *entries;
     size_t n_entries, cap_entries;
@@ -61,62 +52,16 @@ struct legacy_store {
 
 /* ---------- lookups ---------- */
 
-static size_t digest_hash(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)h;
-}
-
-static void dmap_slot_put(struct digest_slot *slots, size_t cap, const char *key, size_t idx)
-{
-    size_t i = digest_hash(key) & (cap - 1);
-    while (slots[i].key)
-        i = (i + 1) & (cap - 1);
-    slots[i].key = key;
-    slots[i].idx = idx;
-}
-
-static void dmap_put(struct digest_map *m, const char *key, size_t idx)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        struct digest_slot *slots = ip_xcalloc(cap, sizeof(*slots));
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->slots[i].key)
-                dmap_slot_put(slots, cap, m->slots[i].key, m->slots[i].idx);
-        free(m->slots);
-        m->slots = slots;
-        m->cap = cap;
-    }
-    dmap_slot_put(m->slots, m->cap, key, idx);
-    m->n++;
-}
-
-static bool dmap_get(const struct digest_map *m, const char *key, size_t *idx)
-{
-    if (!m->cap)
-        return false;
-    for (size_t i = digest_hash(key) & (m->cap - 1); m->slots[i].key; i = (i + 1) & (m->cap - 1)) {
-        if (!strcmp(m->slots[i].key, key)) {
-            *idx = m->slots[i].idx;
-            return true;
-        }
-    }
-    return false;
-}
-
 static const struct ip_manifest *find_manifest(const struct legacy_store *ls, const char *digest)
 {
     size_t i;
-    return dmap_get(&ls->manifest_map, digest, &i) ? ls->manifests[i] : NULL;
+    return ip_hashmap_get(&ls->manifest_map, digest, &i) ? ls->manifests[i] : NULL;
 }
 
 static const struct legacy_config *find_config(const struct legacy_store *ls, const char *digest)
 {
     size_t i;
-    return dmap_get(&ls->config_map, digest, &i) ? ls->configs[i] : NULL;
+    return ip_hashmap_get(&ls->config_map, digest, &i) ? ls->configs[i] : NULL;
 }
 
 static void layer_member_name(const char *digest, char name[128])
@@ -231,7 +176,7 @@ static int add_manifest(struct legacy_store *ls, const char *media_type, const c
             return ip_err_wrap(err, "%s: %s %s", where, what, digest);
         IP_GROW(ls->manifests, ls->cap_manifests, ls->n_manifests + 1);
         ls->manifests[ls->n_manifests] = m;
-        dmap_put(&ls->manifest_map, m->digest, ls->n_manifests++);
+        ip_hashmap_put(&ls->manifest_map, m->digest, ls->n_manifests++);
         *out = m;
     }
     if ((*out)->is_index != want_index)
@@ -276,7 +221,7 @@ static int parse_image(struct legacy_store *ls, yajl_val img, const char *where,
         c->len = clen;
         IP_GROW(ls->configs, ls->cap_configs, ls->n_configs + 1);
         ls->configs[ls->n_configs] = c;
-        dmap_put(&ls->config_map, c->digest, ls->n_configs++);
+        ip_hashmap_put(&ls->config_map, c->digest, ls->n_configs++);
     }
     /* The Layers descriptors only repeat the manifest; the manifest decides
      * which members must be present (non-distributable layers may be absent,
@@ -555,13 +500,13 @@ static void legacy_free(struct ip_store *s)
     for (size_t i = 0; i < ls->n_manifests; i++)
         ip_manifest_free(ls->manifests[i]);
     free(ls->manifests);
-    free(ls->manifest_map.slots);
+    ip_hashmap_release(&ls->manifest_map);
     for (size_t i = 0; i < ls->n_configs; i++) {
         free(ls->configs[i]->raw);
         free(ls->configs[i]);
     }
     free(ls->configs);
-    free(ls->config_map.slots);
+    ip_hashmap_release(&ls->config_map);
     ip_descs_free(ls->entries, ls->n_entries);
     free(ls->base.location);
     free(ls);
@@ -590,6 +535,8 @@ int ip_store_imgpkg_tar_open(const char *path, struct ip_store **out, struct ip_
     ls->base.ops = &legacy_ops;
     ls->base.location = ip_xstrdup(path);
     ls->base.parallel_read = true;
+    ip_hashmap_init(&ls->manifest_map, true); /* keys: the manifests' and configs' digests */
+    ip_hashmap_init(&ls->config_map, true);
     if ((rc = ip_tar_index_scan(&ls->tar, path, err)) < 0 || (rc = load(ls, err)) < 0) {
         legacy_free(&ls->base);
         return rc;

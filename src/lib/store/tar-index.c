@@ -32,15 +32,6 @@ char *ip_tar_norm_name(const char *n)
     return b.data ? ip_buf_detach(&b, NULL) : ip_xstrdup("");
 }
 
-/* FNV-1a: names are looked up once per blob, and a tar may have many members. */
-static size_t name_hash(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)h;
-}
-
 static void buf_add_n(struct ip_buf *b, const char *p, size_t n)
 {
     struct ip_err e;
@@ -49,41 +40,14 @@ static void buf_add_n(struct ip_buf *b, const char *p, size_t n)
 
 static const struct ip_tar_member *find_any(const struct ip_tar_index *ti, const char *name)
 {
-    if (!ti->n_slots)
-        return NULL;
-    for (size_t i = name_hash(name) & (ti->n_slots - 1); ti->slots[i];
-         i = (i + 1) & (ti->n_slots - 1))
-        if (!strcmp(ti->members[ti->slots[i] - 1].name, name))
-            return &ti->members[ti->slots[i] - 1];
-    return NULL;
+    size_t i;
+    return ip_hashmap_get(&ti->names, name, &i) ? &ti->members[i] : NULL;
 }
 
 const struct ip_tar_member *ip_tar_index_find(const struct ip_tar_index *ti, const char *name)
 {
     const struct ip_tar_member *m = find_any(ti, name);
     return m && m->regular ? m : NULL;
-}
-
-static void slot_put(size_t *slots, size_t n_slots, const char *name, size_t idx)
-{
-    size_t i = name_hash(name) & (n_slots - 1);
-    while (slots[i])
-        i = (i + 1) & (n_slots - 1);
-    slots[i] = idx + 1;
-}
-
-/* Indexes the last member added (the table is kept at most half full). */
-static void index_last(struct ip_tar_index *ti)
-{
-    if (ti->n_members * 2 > ti->n_slots) {
-        size_t n = ti->n_slots ? ti->n_slots * 2 : 64;
-        free(ti->slots);
-        ti->slots = ip_xcalloc(n, sizeof(*ti->slots));
-        ti->n_slots = n;
-        for (size_t i = 0; i + 1 < ti->n_members; i++)
-            slot_put(ti->slots, n, ti->members[i].name, i);
-    }
-    slot_put(ti->slots, ti->n_slots, ti->members[ti->n_members - 1].name, ti->n_members - 1);
 }
 
 struct tar_blob_reader {
@@ -180,6 +144,7 @@ int ip_tar_index_scan(struct ip_tar_index *ti, const char *path, struct ip_err *
 
     if (!ti->path)
         ti->path = ip_xstrdup(path);
+    ti->names.borrow_keys = true; /* the members' names */
     archive_read_support_format_tar(a);
     if (archive_read_open_filename(a, ti->path, 1 << 20) != ARCHIVE_OK) {
         rc = ip_err_set(err, IP_E_FORMAT, "'%s': %s", ti->path, archive_error_string(a));
@@ -212,7 +177,7 @@ int ip_tar_index_scan(struct ip_tar_index *ti, const char *path, struct ip_err *
         m->regular = archive_entry_filetype(ae) == AE_IFREG;
         m->header_pos = archive_read_header_position(a);
         m->size = archive_entry_size(ae);
-        index_last(ti);
+        ip_hashmap_put(&ti->names, m->name, ti->n_members - 1);
     }
     if (r != ARCHIVE_EOF) {
         rc = ip_err_set(err, IP_E_FORMAT, "'%s' is not a valid tar file: %s", ti->path,
@@ -229,7 +194,7 @@ void ip_tar_index_release(struct ip_tar_index *ti)
     for (size_t i = 0; i < ti->n_members; i++)
         free(ti->members[i].name);
     free(ti->members);
-    free(ti->slots);
+    ip_hashmap_release(&ti->names);
     free(ti->path);
     memset(ti, 0, sizeof(*ti));
 }

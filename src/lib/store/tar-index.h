@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "imgpkg/io.h"
+#include "util/hashmap.h"
 
 struct ip_tar_member {
     char *name;   /* normalised (ip_tar_norm_name) */
@@ -21,8 +22,7 @@ struct ip_tar_index {
     char *path;
     struct ip_tar_member *members;
     size_t n_members, cap_members;
-    size_t *slots; /* hash of names: member index + 1, 0 when free */
-    size_t n_slots;
+    struct ip_hashmap names; /* name -> index in members */
 };
 
 /* Member names as they are looked up (a fresh string): empty and "."
