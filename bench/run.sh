@@ -420,6 +420,12 @@ peers="imgpkg: not run (IMGPKG_PEER not set)"
 [ -z "$PEER" ] || peers="imgpkg $PEER_VERSION"
 if [ -n "$UMOCI" ]; then peers="$peers, $("$UMOCI" --version)"; else peers="$peers, umoci: not installed"; fi
 
+# the command that makes this report again (the peer's path left out: it is the user's)
+REPRO="bash bench/run.sh"
+[ "$DATASETS" = "$ALL_DATASETS" ] || REPRO="BENCH_DATASETS=\"$DATASETS\" $REPRO"
+[ "$RUNS" = 5 ] || REPRO="BENCH_RUNS=$RUNS $REPRO"
+[ -z "$PEER" ] || REPRO="IMGPKG_PEER=/path/to/imgpkg-$PEER_VERSION $REPRO"
+
 # cell ID DATASET: the ratio, or why there is none
 cell() {
     case ${STATE["$1 $2"]:-} in
@@ -449,6 +455,7 @@ cat <<EOF
 - imgpkg (C): $("$IMGPKG" version | head -n 1 | sed 's/^imgpkg version //'), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) ($BUILD_DIR, release), deflate engine: $engine
 - peers: $peers
 - baselines: $(tar --version | head -n 1), $(gzip --version | head -n 1), $(skopeo --version), $(docker-registry --version | awk '{print "docker-registry " $NF}')
+- reproduce: \`$REPRO\`
 - runs: $RUNS timed runs per pair after one warm-up, sides alternating (A B, B A, ...); ratio: the median of the
   $RUNS per-run ratios ours/baseline (< 1: ours is faster)
 
