@@ -48,7 +48,8 @@ struct ip_lock_file {
 int ip_lock_file_read(const char *path, struct ip_lock_file *out, struct ip_err *err);
 void ip_lock_file_release(struct ip_lock_file *l);
 
-/* Writes imgpkg's lock files (atomically, "---" first, keys as imgpkg orders them). */
+/* Writes imgpkg's lock files (atomically, "---" first, keys as imgpkg orders them),
+ * mode 0600 less the umask as imgpkg's --lock-output. */
 int ip_images_lock_write(const char *path, const struct ip_images_lock *l, struct ip_err *err);
 int ip_bundle_lock_write(const char *path, const char *image, const char *tag, struct ip_err *err);
 /* The bytes ip_images_lock_write writes. */

@@ -24,6 +24,7 @@ struct cli_global {
     struct flag_slice columns;
     bool help;
     bool version;
+    struct ui_doc *doc; /* --json: what the command printed (ui.c) */
 };
 extern const struct flag cli_global_flags[]; /* offsets in struct cli_global */
 
@@ -44,12 +45,34 @@ struct command {
 extern const struct command cmd_save, cmd_push, cmd_copy, cmd_pull, cmd_describe, cmd_tag,
     cmd_tag_list, cmd_tag_resolve, cmd_verify, cmd_version;
 
-/* Status lines (stdout only with a TTY or --tty, as imgpkg does). */
+/* Output as imgpkg's UI gives it (ui.c); with --json each call is one entry
+ * of the document.  ui_begin before the command, ui_end after it. */
+void ui_begin(struct cli_global *g);
+void ui_end(struct cli_global *g, bool succeeded);
+/* Status lines (stdout only with a TTY or --tty, as imgpkg does); ui_text
+ * the same without the newline. */
 void ui_line(const struct cli_global *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The same without the line's end: imgpkg ends some outputs that way, so its
- * final "\nSucceeded" follows on the next line with no blank line between. */
-void ui_text(const struct cli_global *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ui_text(const struct cli_global *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A block of output (tag resolve's reference): always printed, as is. */
+void ui_block(const struct cli_global *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A table: the cells row by row (n_rows * n_cols).  Honours --column
+ * (an unknown column is an error). */
+struct ui_column {
+    const char *key;   /* "name" */
+    const char *title; /* "Name" */
+};
+struct ui_table {
+    const char *title;   /* "Tags" */
+    const char *content; /* "tags" */
+    const struct ui_column *cols;
+    size_t n_cols;
+    const char *const *cells;
+    size_t n_rows;
+};
+int ui_table(const struct cli_global *g, const struct ui_table *t, struct ip_err *err);
 /* Result lines: always on stdout. */
 void ui_result(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool ui_is_tty(const struct cli_global *g);

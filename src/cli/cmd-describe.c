@@ -10,6 +10,7 @@
 #include "util/banned.h"
 
 struct dctx {
+    const struct cli_global *gl;
     const struct ip_graph *g;
     bool layers;
     struct ip_yaml_writer *w; /* yaml, or NULL for text */
@@ -25,6 +26,16 @@ struct item {
     char *sig_tag;
     long node;
 };
+
+static int kv_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct ip_kv *)a)->key, ((const struct ip_kv *)b)->key);
+}
+
+static int kv_yaml_cmp(const void *a, const void *b)
+{
+    return ip_yaml_key_cmp(((const struct ip_kv *)a)->key, ((const struct ip_kv *)b)->key);
+}
 
 static char *where(const struct ip_graph_node *n)
 {
@@ -90,55 +101,139 @@ static void items_free(struct item *it, size_t n)
     free(it);
 }
 
+/* An item's annotations (its signature's tag among them), sorted: by bytes
+ * for text (Go's sort.Strings), in go-yaml's order for YAML. */
+static size_t item_annotations(const struct item *it, bool yaml_order, struct ip_kv **out)
+{
+    struct ip_kv *kv = ip_xcalloc(it->n_ann + 1, sizeof(*kv));
+    size_t n = 0;
+    for (size_t a = 0; a < it->n_ann; a++)
+        kv[n++] = it->ann[a];
+    if (it->sig_tag) {
+        kv[n].key = (char *)"tag";
+        kv[n++].val = it->sig_tag;
+    }
+    qsort(kv, n, sizeof(*kv), yaml_order ? kv_yaml_cmp : kv_cmp);
+    *out = kv;
+    return n;
+}
+
+/* imgpkg's order is Go's map order (it varies from run to run): ours is by
+ * origin, nested bundles first as imgpkg has them. */
+static int item_cmp(const void *a, const void *b)
+{
+    const struct item *x = a, *y = b;
+    bool xb = !strcmp(x->type, "Bundle"), yb = !strcmp(y->type, "Bundle");
+    if (xb != yb)
+        return xb ? -1 : 1;
+    int c = strcmp(x->origin, y->origin);
+    return c ? c : strcmp(x->image, y->image);
+}
+
+static void text_annotations(const struct cli_global *g, const struct item *it, int level)
+{
+    struct ip_kv *kv;
+    size_t n = item_annotations(it, false, &kv);
+    if (n)
+        ui_text(g, "%*sAnnotations:\n", level * 2, "");
+    for (size_t a = 0; a < n; a++) {
+        /* go-cli-ui indents every line of a value but after its last newline */
+        struct ip_buf b = IP_BUF_INIT;
+        cleanup_free char *text = ip_xasprintf("%s: %s\n", kv[a].key, kv[a].val);
+        for (const char *p = text; *p; p++) {
+            char ch[2] = {*p, 0};
+            if (p == text || (p[-1] == '\n'))
+                ip_buf_printf(&b, "%*s", (level + 1) * 2, "");
+            ip_buf_adds(&b, ch);
+        }
+        ui_text(g, "%s", b.data);
+        ip_buf_release(&b);
+    }
+    free(kv);
+}
+
+/* The text imgpkg prints, call for call (with --json each is one line of
+ * the document): a bundle's items at depth+1, its "Images:" heading there
+ * too but for the root's, a blank line between bundles. */
 static void text_bundle(struct dctx *c, const struct ip_graph_node *b, int depth)
 {
+    const struct cli_global *g = c->gl;
     struct item *it;
-    size_t n = bundle_items(c->g, b, &it);
-    int ind = depth * 2;
-    printf("%*sImages:\n", ind, "");
+    size_t n = bundle_items(c->g, b, &it), n_bundles = 0, n_images = 0;
+    int ind = (depth + 1) * 2;
+    qsort(it, n, sizeof(*it), item_cmp);
+    if (n)
+        ui_text(g, "%*sImages:\n", depth ? ind : 0, "");
     for (size_t i = 0; i < n; i++) {
-        printf("%*s  - Image: %s\n", ind, "", it[i].image);
-        printf("%*s    Type: %s\n", ind, "", it[i].type);
-        if (strcmp(it[i].type, "Internal") != 0 && strcmp(it[i].type, "Signature") != 0)
-            printf("%*s    Origin: %s\n", ind, "", it[i].origin);
-        if (it[i].n_ann || it[i].sig_tag) {
-            printf("%*s    Annotations:\n", ind, "");
-            for (size_t a = 0; a < it[i].n_ann; a++)
-                printf("%*s      %s: %s\n", ind, "", it[i].ann[a].key, it[i].ann[a].val);
-            if (it[i].sig_tag)
-                printf("%*s      tag: %s\n", ind, "", it[i].sig_tag);
-        }
+        if (strcmp(it[i].type, "Bundle") != 0)
+            continue;
+        if (n_bundles++)
+            ui_text(g, "\n");
+        ui_text(g, "%*s- Image: %s\n", ind, "", it[i].image);
+        ui_text(g, "%*s  Type: Bundle\n", ind, "");
+        ui_text(g, "%*s  Origin: %s\n", ind, "", it[i].origin);
+        text_annotations(g, &it[i], depth + 2);
+        text_bundle(c, &c->g->nodes[it[i].node], depth + 1);
+    }
+    if (n_bundles)
+        ui_text(g, "%s", "");
+    for (size_t i = 0; i < n; i++) {
         if (!strcmp(it[i].type, "Bundle"))
-            text_bundle(c, &c->g->nodes[it[i].node], depth + 2);
-        printf("\n");
+            continue;
+        if (n_images++)
+            ui_text(g, "%s", "");
+        ui_text(g, "%*s- Image: %s\n", ind, "", it[i].image);
+        ui_text(g, "%*s  Type: %s\n", ind, "", it[i].type);
+        if (!strcmp(it[i].type, "Image"))
+            ui_text(g, "%*s  Origin: %s\n", ind, "", it[i].origin);
+        text_annotations(g, &it[i], depth + 2);
     }
     items_free(it, n);
 }
 
-static void yaml_bundle(struct dctx *c, const struct ip_graph_node *b, const char *origin);
+static void yaml_bundle(struct dctx *c, const struct ip_graph_node *b, const struct item *self);
 
 static void yaml_annotations(struct dctx *c, const struct item *it)
 {
-    if (!it->n_ann && !it->sig_tag)
-        return;
-    ip_yaml_scalar(c->w, "annotations");
-    ip_yaml_map_start(c->w);
-    for (size_t a = 0; a < it->n_ann; a++)
-        ip_yaml_kv(c->w, it->ann[a].key, it->ann[a].val);
-    if (it->sig_tag)
-        ip_yaml_kv(c->w, "tag", it->sig_tag);
-    ip_yaml_map_end(c->w);
+    struct ip_kv *kv;
+    size_t n = item_annotations(it, true, &kv);
+    if (n) {
+        ip_yaml_scalar(c->w, "annotations");
+        ip_yaml_map_start(c->w);
+        for (size_t a = 0; a < n; a++)
+            ip_yaml_kv(c->w, kv[a].key, kv[a].val);
+        ip_yaml_map_end(c->w);
+    }
+    free(kv);
 }
 
-/* keys in sigs.k8s.io/yaml's order: alphabetical */
-static void yaml_bundle(struct dctx *c, const struct ip_graph_node *b, const char *origin)
+static const char *item_digest(const struct item *it)
+{
+    const char *at = strchr(it->image, '@');
+    return at ? at + 1 : it->image;
+}
+
+static int item_digest_cmp(const void *a, const void *b)
+{
+    return ip_yaml_key_cmp(item_digest(a), item_digest(b));
+}
+
+/* keys in sigs.k8s.io/yaml's order: alphabetical; self is the item naming
+ * this bundle in its parent (NULL for the root) */
+static void yaml_bundle(struct dctx *c, const struct ip_graph_node *b, const struct item *self)
 {
     struct item *it;
     size_t n = bundle_items(c->g, b, &it);
     cleanup_free char *img = where(b);
+    qsort(it, n, sizeof(*it), item_digest_cmp);
     ip_yaml_map_start(c->w);
+    if (self)
+        yaml_annotations(c, self);
     ip_yaml_scalar(c->w, "content");
-    ip_yaml_map_start(c->w);
+    if (n)
+        ip_yaml_map_start(c->w);
+    else
+        ip_yaml_flow_map_start(c->w);
     bool any_bundle = false, any_image = false;
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(it[i].type, "Bundle"))
@@ -153,7 +248,7 @@ static void yaml_bundle(struct dctx *c, const struct ip_graph_node *b, const cha
             if (strcmp(it[i].type, "Bundle") != 0)
                 continue;
             ip_yaml_scalar(c->w, c->g->nodes[it[i].node].digest);
-            yaml_bundle(c, &c->g->nodes[it[i].node], it[i].origin);
+            yaml_bundle(c, &c->g->nodes[it[i].node], &it[i]);
         }
         ip_yaml_map_end(c->w);
     }
@@ -163,8 +258,7 @@ static void yaml_bundle(struct dctx *c, const struct ip_graph_node *b, const cha
         for (size_t i = 0; i < n; i++) {
             if (!strcmp(it[i].type, "Bundle"))
                 continue;
-            const char *at = strchr(it[i].image, '@');
-            ip_yaml_scalar(c->w, at ? at + 1 : it[i].image);
+            ip_yaml_scalar(c->w, item_digest(&it[i]));
             ip_yaml_map_start(c->w);
             yaml_annotations(c, &it[i]);
             ip_yaml_kv(c->w, "image", it[i].image);
@@ -179,7 +273,7 @@ static void yaml_bundle(struct dctx *c, const struct ip_graph_node *b, const cha
     ip_yaml_scalar(c->w, "metadata");
     ip_yaml_flow_map_start(c->w);
     ip_yaml_map_end(c->w);
-    ip_yaml_kv(c->w, "origin", origin);
+    ip_yaml_kv(c->w, "origin", self ? self->origin : b->orig_ref);
     ip_yaml_map_end(c->w);
     items_free(it, n);
 }
@@ -218,17 +312,22 @@ static int describe_run(const struct cli_global *gl, void *opts, struct ip_err *
                        bundle);
         goto out;
     }
-    struct dctx c = {.g = &g, .layers = o->layers};
+    struct dctx c = {.gl = gl, .g = &g, .layers = o->layers};
     const struct ip_graph_node *root = &g.nodes[0];
     if (output && !strcmp(output, "yaml")) {
         struct ip_buf b = IP_BUF_INIT;
         c.w = ip_yaml_writer_new(false);
-        yaml_bundle(&c, root, root->orig_ref);
-        if ((rc = ip_yaml_writer_finish(c.w, &b, err)) == 0)
-            printf("sha: %s\n%s", root->digest, b.data ? b.data : "");
+        yaml_bundle(&c, root, NULL);
+        if ((rc = ip_yaml_writer_finish(c.w, &b, err)) == 0) {
+            /* blocks, printed with or without a TTY */
+            ui_block(gl, "sha: %s\n", root->digest);
+            ui_block(gl, "%s", b.data ? b.data : "");
+        }
         ip_buf_release(&b);
     } else {
-        printf("Bundle SHA: %s\n\n", root->digest);
+        /* status lines: printed on a TTY (or with --tty) only, as imgpkg */
+        ui_text(gl, "Bundle SHA: %s\n", root->digest);
+        ui_text(gl, "\n");
         text_bundle(&c, root, 0);
     }
 out:

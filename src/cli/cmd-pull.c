@@ -99,7 +99,11 @@ static int relocate_lock(const struct cli_global *g, const struct ip_graph_node 
             ui_line(g, "One or more images not found in bundle repo; skipping lock file update");
         return 0;
     }
-    rc = ip_images_lock_write(path, &l, err);
+    /* 0666 less the umask, as imgpkg rewrites it */
+    struct ip_buf y = IP_BUF_INIT;
+    if ((rc = ip_images_lock_yaml(&l, &y, err)) == 0)
+        rc = ip_write_file_atomic(path, y.data ? y.data : "", y.len, 0666, err);
+    ip_buf_release(&y);
     ip_images_lock_release(&l);
     if (rc < 0)
         return ip_err_wrap(err, "Rewriting image lock file");

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "oci/json.h"
 #include "util/banned.h"
 
 struct tag_opts {
@@ -50,12 +49,14 @@ static int str_cmp(const void *a, const void *b)
 
 static int tag_list(const struct cli_global *gl, void *opts, struct ip_err *err)
 {
+    static const struct ui_column cols[] = {{"name", "Name"}, {"digest", "Digest"}};
     struct tag_opts *o = opts;
-    bool digests = o->digests, internal = o->internal;
     struct ip_ref ref;
     struct ip_store *s = NULL;
     char **tags = NULL;
-    size_t n = 0;
+    size_t n = 0, n_rows = 0, n_cols = o->digests ? 2 : 1;
+    char **digests = NULL;
+    const char **cells = NULL;
     int rc;
 
     memset(&ref, 0, sizeof(ref));
@@ -63,79 +64,41 @@ static int tag_list(const struct cli_global *gl, void *opts, struct ip_err *err)
         goto out;
     if ((rc = ip_registry_list_tags(s, &tags, &n, err)) < 0)
         goto out;
+    /* sorted by name, as imgpkg's table is */
     qsort(tags, n, sizeof(char *), str_cmp);
-    size_t shown = 0;
-    yajl_gen g = NULL;
-    if (gl->json) {
-        g = ip_json_gen_new();
-        yajl_gen_map_open(g);
-        ip_json_str(g, "Tables");
-        yajl_gen_array_open(g);
-        yajl_gen_map_open(g);
-        ip_json_kv(g, "Content", "tags");
-        ip_json_str(g, "Header");
-        yajl_gen_map_open(g);
-        ip_json_kv(g, "name", "Name");
-        if (digests)
-            ip_json_kv(g, "digest", "Digest");
-        yajl_gen_map_close(g);
-        ip_json_str(g, "Rows");
-        yajl_gen_array_open(g);
-    } else {
-        printf("\nTags\n\n%s\n", digests ? "Name  Digest" : "Name");
-    }
+    digests = ip_xcalloc(n ? n : 1, sizeof(*digests));
+    cells = ip_xcalloc(n ? n * n_cols : 1, sizeof(*cells));
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(tags[i]);
-        if (!internal && len >= 7 && !strcmp(tags[i] + len - 7, ".imgpkg"))
+        if (!o->internal && len >= 7 && !strcmp(tags[i] + len - 7, ".imgpkg"))
             continue;
-        char digest[IP_DIGEST_SIZE] = "";
-        if (digests) {
+        cells[n_rows * n_cols] = tags[i];
+        if (o->digests) {
             struct ip_manifest *m = NULL;
-            if ((rc = ip_store_get_manifest(s, tags[i], &m, err)) < 0) {
-                if (g)
-                    yajl_gen_free(g);
+            if ((rc = ip_store_get_manifest(s, tags[i], &m, err)) < 0)
                 goto out;
-            }
-            memcpy(digest, m->digest, IP_DIGEST_SIZE);
+            digests[i] = ip_xstrdup(m->digest);
             ip_manifest_free(m);
+            cells[n_rows * n_cols + 1] = digests[i];
         }
-        if (g) {
-            yajl_gen_map_open(g);
-            ip_json_kv(g, "name", tags[i]);
-            if (digests)
-                ip_json_kv(g, "digest", digest);
-            yajl_gen_map_close(g);
-        } else if (digests) {
-            printf("%s  %s\n", tags[i], digest);
-        } else {
-            printf("%s\n", tags[i]);
-        }
-        shown++;
+        n_rows++;
     }
-    if (g) {
-        struct ip_buf b = IP_BUF_INIT;
-        yajl_gen_array_close(g);
-        ip_json_str(g, "Notes");
-        yajl_gen_null(g);
-        yajl_gen_map_close(g);
-        yajl_gen_array_close(g);
-        ip_json_str(g, "Blocks");
-        yajl_gen_null(g);
-        ip_json_str(g, "Lines");
-        yajl_gen_array_open(g);
-        ip_json_str(g, "Succeeded");
-        yajl_gen_array_close(g);
-        yajl_gen_map_close(g);
-        ip_json_gen_finish(g, &b);
-        printf("%s\n", b.data);
-        ip_buf_release(&b);
-    } else {
-        printf("\n%zu tags\n", shown);
-    }
+    struct ui_table t = {.title = "Tags",
+                         .content = "tags",
+                         .cols = cols,
+                         .n_cols = n_cols,
+                         .cells = cells,
+                         .n_rows = n_rows};
+    rc = ui_table(gl, &t, err);
 out:
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(tags[i]);
+        if (digests)
+            free(digests[i]);
+    }
     free(tags);
+    free(digests);
+    free(cells);
     ip_store_free(s);
     ip_ref_release(&ref);
     return rc;
@@ -147,6 +110,7 @@ static int tag_resolve(const struct cli_global *gl, void *opts, struct ip_err *e
     struct ip_ref ref;
     struct ip_store *s = NULL;
     struct ip_manifest *m = NULL;
+    cleanup_free char *name = NULL;
     int rc;
 
     memset(&ref, 0, sizeof(ref));
@@ -156,7 +120,8 @@ static int tag_resolve(const struct cli_global *gl, void *opts, struct ip_err *e
                                err);
     if (rc < 0)
         goto out;
-    printf("%s@%s\n", ip_store_location(s), m->digest);
+    name = ip_ref_name(&ref);
+    ui_block(gl, "%s@%s", name, m->digest);
 out:
     ip_manifest_free(m);
     ip_store_free(s);

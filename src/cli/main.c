@@ -227,6 +227,7 @@ static int run(struct invocation *inv, struct cli_global *g, int argc, char **ar
     }
     if (!current(inv)->run)
         return no_subcommand(current(inv), err);
+    ui_begin(g);
     return current(inv)->run(g, inv->opts, err);
 }
 
@@ -245,6 +246,7 @@ int main(int argc, char **argv)
     flag_set_add(&gs, cli_global_flags, &g);
     flag_set_defaults(&gs, &err);
     rc = run(&inv, &g, argc, argv, &err);
+    ui_end(&g, rc >= 0 && !g.help && current(&inv)->run);
     fflush(stdout);
     flag_set_release_values(&inv.set);
     flag_set_free(&inv.set);
@@ -257,7 +259,5 @@ int main(int argc, char **argv)
         cli_print_error(stderr, err.msg);
         return ip_err_exit_status(&err);
     }
-    if (ui_is_tty(&g) && !g.help && current(&inv)->run)
-        ui_line(&g, "\nSucceeded");
     return 0;
 }

@@ -334,7 +334,7 @@ static int write_lock_file(struct ip_yaml_writer *w, const char *path, struct ip
     struct ip_buf out = IP_BUF_INIT;
     int rc = ip_yaml_writer_finish(w, &out, err);
     if (rc == 0)
-        rc = ip_write_file_atomic(path, out.data, out.len, 0644, err);
+        rc = ip_write_file_atomic(path, out.data, out.len, 0600, err);
     ip_buf_release(&out);
     return rc;
 }
@@ -399,7 +399,7 @@ int ip_images_lock_write(const char *path, const struct ip_images_lock *l, struc
     struct ip_buf out = IP_BUF_INIT;
     int rc = ip_images_lock_yaml(l, &out, err);
     if (rc == 0)
-        rc = ip_write_file_atomic(path, out.data ? out.data : "", out.len, 0644, err);
+        rc = ip_write_file_atomic(path, out.data ? out.data : "", out.len, 0600, err);
     ip_buf_release(&out);
     return rc;
 }

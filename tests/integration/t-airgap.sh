@@ -638,7 +638,8 @@ test_airgap_describe_and_tags() {
     ag_has_tag "$B_ADDR" reloc "$AG_SIG_TAG"
     ag_stop_a
 
-    imgpkg describe -b "$B_ADDR/reloc:v1" > desc.txt
+    # text: status lines, printed on a TTY only (as imgpkg)
+    imgpkg describe -b "$B_ADDR/reloc:v1" --tty > desc.txt
     assert_eq "Bundle SHA: $AG_BUNDLE" "$(head -1 desc.txt)" "first line"
     d=$(cat desc.txt)
     for x in "$AG_ONE" "$AG_TWO" "$AG_MULTI" "$AG_INNER" "$AG_NIMG" "$AG_SIG"; do
@@ -676,18 +677,19 @@ assert nested["content"]["images"][nimg]["origin"] == f"{a}/ag/nimg@{nimg}"
 EOF
     fi
 
-    # tag list: v1 only; internal tags on request; digests; JSON
-    imgpkg tag list -i "$B_ADDR/reloc" > tags.txt
+    # tag list: v1 only; internal tags on request; digests; JSON (the table
+    # on a TTY: values followed by two spaces; otherwise tab-separated rows)
+    imgpkg tag list -i "$B_ADDR/reloc" --tty > tags.txt
     assert_contains "$(cat tags.txt)" "Tags"
-    grep -qx "v1" tags.txt || fail "no v1 in: $(cat tags.txt)"
-    if grep -q '\.imgpkg$' tags.txt; then fail "internal tags listed: $(cat tags.txt)"; fi
+    grep -qx "v1  " tags.txt || fail "no v1 in: $(cat tags.txt)"
+    if grep -q '\.imgpkg  $' tags.txt; then fail "internal tags listed: $(cat tags.txt)"; fi
     imgpkg tag list -i "$B_ADDR/reloc" --imgpkg-internal-tags > itags.txt
-    grep -qx "sha256-$(ag_hex "$AG_ONE").imgpkg" itags.txt || fail "no internal tag: $(cat itags.txt)"
-    grep -qx "sha256-$(ag_hex "$AG_BUNDLE").image-locations.imgpkg" itags.txt || fail "no locations tag: $(cat itags.txt)"
-    grep -qx "v1" itags.txt || fail "no v1 with internal tags"
-    imgpkg tag list -i "$B_ADDR/reloc" --digests > dtags.txt
-    grep -Eq "^v1 +$AG_BUNDLE\$" dtags.txt || fail "no 'v1 DIGEST' row: $(cat dtags.txt)"
-    grep -Eq "^$AG_SIG_TAG +$AG_SIG\$" dtags.txt || fail "no signature row: $(cat dtags.txt)"
+    grep -qx "sha256-$(ag_hex "$AG_ONE").imgpkg	" itags.txt || fail "no internal tag: $(cat itags.txt)"
+    grep -qx "sha256-$(ag_hex "$AG_BUNDLE").image-locations.imgpkg	" itags.txt || fail "no locations tag: $(cat itags.txt)"
+    grep -qx "v1	" itags.txt || fail "no v1 with internal tags"
+    imgpkg tag list -i "$B_ADDR/reloc" --digests --tty > dtags.txt
+    grep -Eq "^v1 +$AG_BUNDLE  \$" dtags.txt || fail "no 'v1 DIGEST' row: $(cat dtags.txt)"
+    grep -Eq "^$AG_SIG_TAG +$AG_SIG  \$" dtags.txt || fail "no signature row: $(cat dtags.txt)"
     imgpkg tag list -i "$B_ADDR/reloc" --digests --json > tags.json
     assert_eq "$AG_BUNDLE" "$(json tags.json "[r['digest'] for r in d['Tables'][0]['Rows'] if r['name']=='v1'][0]")" "JSON row of v1"
     assert_eq "False" "$(json tags.json "any(r['name'].endswith('.imgpkg') for r in d['Tables'][0]['Rows'])")" "JSON internal tags"

@@ -245,3 +245,359 @@ test_outputs_bundle_label_any_value() {
     expect_fail 'Expected bundle image but found plain image' \
         imgpkg pull -b "$REG_ADDR/op/labelled:v3" -o out4
 }
+
+# ---------- describe ----------
+
+# op_describe_setup: $REG_ADDR/op/outer:v1, a bundle of one image (annotated)
+# and one nested bundle of one image; sets OP_IMG1 OP_IMG2 OP_NESTED OP_OUTER.
+op_describe_setup() {
+    OP_IMG1=$(op_push_image op/d-img1:v1)
+    OP_IMG2=$(op_push_image op/d-img2:v1)
+    mkdir -p nb/.imgpkg ob/.imgpkg
+    echo n > nb/n.txt
+    echo o > ob/o.txt
+    cat > nb/.imgpkg/images.yml <<YAML
+apiVersion: imgpkg.carvel.dev/v1alpha1
+kind: ImagesLock
+images:
+- image: $REG_ADDR/op/d-img2@$OP_IMG2
+  annotations:
+    kbld.carvel.dev/id: inner
+YAML
+    imgpkg push -b "$REG_ADDR/op/nested:v1" -f nb > /dev/null
+    OP_NESTED=$(op_digest op/nested v1)
+    cat > ob/.imgpkg/images.yml <<YAML
+apiVersion: imgpkg.carvel.dev/v1alpha1
+kind: ImagesLock
+images:
+- image: $REG_ADDR/op/d-img1@$OP_IMG1
+  annotations:
+    z: a
+    kbld.carvel.dev/id: "1.0"
+- image: $REG_ADDR/op/nested@$OP_NESTED
+  annotations:
+    kbld.carvel.dev/id: nested
+YAML
+    imgpkg push -b "$REG_ADDR/op/outer:v1" -f ob > /dev/null
+    OP_OUTER=$(op_digest op/outer v1)
+}
+
+test_outputs_describe_text() {
+    op_describe_setup
+    local r=$REG_ADDR/op
+    imgpkg describe -b "$r/outer:v1" --tty > out.txt
+    op_same out.txt "Bundle SHA: $OP_OUTER
+
+Images:
+  - Image: $r/nested@$OP_NESTED
+    Type: Bundle
+    Origin: $r/nested@$OP_NESTED
+    Annotations:
+      kbld.carvel.dev/id: nested
+    Images:
+    - Image: $r/d-img2@$OP_IMG2
+      Type: Image
+      Origin: $r/d-img2@$OP_IMG2
+      Annotations:
+        kbld.carvel.dev/id: inner
+  - Image: $r/d-img1@$OP_IMG1
+    Type: Image
+    Origin: $r/d-img1@$OP_IMG1
+    Annotations:
+      kbld.carvel.dev/id: 1.0
+      z: a
+
+Succeeded
+"
+    # status lines: nothing without a TTY
+    imgpkg describe -b "$r/outer:v1" > quiet.txt
+    op_same quiet.txt ""
+    # an empty bundle: the heading alone
+    mkdir -p e/.imgpkg && echo e > e/e.txt
+    printf -- '---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\n' > e/.imgpkg/images.yml
+    imgpkg push -b "$r/d-empty:v1" -f e > /dev/null
+    imgpkg describe -b "$r/d-empty:v1" --tty > empty.txt
+    op_same empty.txt "Bundle SHA: $(op_digest op/d-empty v1)
+
+
+Succeeded
+"
+    # two nested bundles: a blank line between them; copied, the locations
+    # records are listed as Internal, without origin
+    cat > ob/.imgpkg/images.yml <<YAML
+apiVersion: imgpkg.carvel.dev/v1alpha1
+kind: ImagesLock
+images:
+- image: $r/nested@$OP_NESTED
+- image: $r/d-empty@$(op_digest op/d-empty v1)
+YAML
+    imgpkg push -b "$r/two:v1" -f ob > /dev/null
+    imgpkg copy -b "$r/two:v1" --to-repo "$r/two-copy" > /dev/null
+    local two loc_two loc_nested loc_empty e
+    two=$(op_digest op/two v1)
+    e=$(op_digest op/d-empty v1)
+    loc_two=$(op_digest op/two-copy "sha256-${two#sha256:}.image-locations.imgpkg")
+    loc_nested=$(op_digest op/two-copy "sha256-${OP_NESTED#sha256:}.image-locations.imgpkg")
+    loc_empty=$(op_digest op/two-copy "sha256-${e#sha256:}.image-locations.imgpkg")
+    imgpkg describe -b "$r/two-copy:v1" --tty > two.txt
+    op_same two.txt "Bundle SHA: $two
+
+Images:
+  - Image: $r/two-copy@$e
+    Type: Bundle
+    Origin: $r/d-empty@$e
+    Images:
+    - Image: $r/two-copy@$loc_empty
+      Type: Internal
+
+  - Image: $r/two-copy@$OP_NESTED
+    Type: Bundle
+    Origin: $r/nested@$OP_NESTED
+    Images:
+    - Image: $r/two-copy@$OP_IMG2
+      Type: Image
+      Origin: $r/d-img2@$OP_IMG2
+      Annotations:
+        kbld.carvel.dev/id: inner
+    - Image: $r/two-copy@$loc_nested
+      Type: Internal
+  - Image: $r/two-copy@$loc_two
+    Type: Internal
+
+Succeeded
+"
+}
+
+test_outputs_describe_yaml_and_json() {
+    op_describe_setup
+    local r=$REG_ADDR/op
+    # YAML: a block, printed with or without a TTY; nested bundles keep their annotations
+    imgpkg describe -b "$r/outer:v1" -o yaml > out.yml
+    local yaml="content:
+  bundles:
+    $OP_NESTED:
+      annotations:
+        kbld.carvel.dev/id: nested
+      content:
+        images:
+          $OP_IMG2:
+            annotations:
+              kbld.carvel.dev/id: inner
+            image: $r/d-img2@$OP_IMG2
+            imageType: Image
+            origin: $r/d-img2@$OP_IMG2
+      image: $r/nested@$OP_NESTED
+      metadata: {}
+      origin: $r/nested@$OP_NESTED
+  images:
+    $OP_IMG1:
+      annotations:
+        kbld.carvel.dev/id: \"1.0\"
+        z: a
+      image: $r/d-img1@$OP_IMG1
+      imageType: Image
+      origin: $r/d-img1@$OP_IMG1
+image: $r/outer@$OP_OUTER
+metadata: {}
+origin: $r/outer@$OP_OUTER
+"
+    op_same out.yml "sha: $OP_OUTER
+$yaml"
+    # --json: one document, every call of the text printer a line
+    imgpkg describe -b "$r/outer:v1" --json > out.json
+    op_same out.json "{
+    \"Tables\": null,
+    \"Blocks\": null,
+    \"Lines\": [
+        \"Bundle SHA: $OP_OUTER\\n\",
+        \"\\n\",
+        \"Images:\\n\",
+        \"  - Image: $r/nested@$OP_NESTED\\n\",
+        \"    Type: Bundle\\n\",
+        \"    Origin: $r/nested@$OP_NESTED\\n\",
+        \"    Annotations:\\n\",
+        \"      kbld.carvel.dev/id: nested\\n\",
+        \"    Images:\\n\",
+        \"    - Image: $r/d-img2@$OP_IMG2\\n\",
+        \"      Type: Image\\n\",
+        \"      Origin: $r/d-img2@$OP_IMG2\\n\",
+        \"      Annotations:\\n\",
+        \"        kbld.carvel.dev/id: inner\\n\",
+        \"\",
+        \"  - Image: $r/d-img1@$OP_IMG1\\n\",
+        \"    Type: Image\\n\",
+        \"    Origin: $r/d-img1@$OP_IMG1\\n\",
+        \"    Annotations:\\n\",
+        \"      kbld.carvel.dev/id: 1.0\\n\",
+        \"      z: a\\n\",
+        \"Succeeded\"
+    ]
+}"
+    # YAML with --json: two blocks
+    imgpkg describe -b "$r/outer:v1" -o yaml --json > yaml.json
+    python3 - yaml.json "sha: $OP_OUTER
+" "$yaml" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d == {"Tables": None, "Blocks": [sys.argv[2], sys.argv[3]], "Lines": ["Succeeded"]}, d
+PY
+    # a failed command prints no document (as imgpkg); the error is on stderr
+    expect_fail 'not a bundle|Expected bundle' imgpkg describe -b "$r/d-img1:v1" --json
+    imgpkg describe -b "$r/d-img1:v1" --json > failed.json 2> /dev/null || true
+    op_same failed.json ""
+}
+
+# ---------- tag list and tag resolve ----------
+
+test_outputs_tag_list_and_resolve() {
+    local d r=$REG_ADDR/op
+    d=$(op_push_image op/tags:1.0)
+    imgpkg copy -i "$r/tags@$d" --to-repo "$r/tags" > /dev/null # adds sha256-HEX.imgpkg
+    local t="sha256-${d#sha256:}.imgpkg"
+    # without a TTY: rows only, each value followed by a tab
+    imgpkg tag list -i "$r/tags" > plain.txt
+    op_same plain.txt $'1.0\t\n'
+    imgpkg tag list -i "$r/tags" --digests > plain-d.txt
+    op_same plain-d.txt "1.0	$d	
+"
+    # on a TTY: imgpkg's table, columns padded but the last, two spaces after each
+    imgpkg tag list -i "$r/tags" --tty > tty.txt
+    op_same tty.txt "Tags
+
+Name  
+1.0  
+
+1 tags
+
+Succeeded
+"
+    imgpkg tag list -i "$r/tags" --digests --imgpkg-internal-tags --tty > tty-d.txt
+    local pad
+    pad=$(printf '%*s' $((${#t} - 3)) '')
+    op_same tty-d.txt "Tags
+
+Name$(printf '%*s' $((${#t} - 4)) '')  Digest  
+1.0$pad  $d  
+$t  $d  
+
+2 tags
+
+Succeeded
+"
+    # --column picks columns by name (key or title), in the table's order
+    imgpkg tag list -i "$r/tags" --digests --column digest,Name --tty > col.txt
+    op_same col.txt "Tags
+
+Name  Digest  
+1.0   $d  
+
+1 tags
+
+Succeeded
+"
+    imgpkg tag list -i "$r/tags" --digests --column digest > col-plain.txt
+    op_same col-plain.txt "$d	
+"
+    expect_fail 'Failed to find header: nope' imgpkg tag list -i "$r/tags" --column nope
+    # --json: the table, its header and rows as maps (keys sorted)
+    imgpkg tag list -i "$r/tags" --digests --json > tags.json
+    op_same tags.json "{
+    \"Tables\": [
+        {
+            \"Content\": \"tags\",
+            \"Header\": {
+                \"digest\": \"Digest\",
+                \"name\": \"Name\"
+            },
+            \"Rows\": [
+                {
+                    \"digest\": \"$d\",
+                    \"name\": \"1.0\"
+                }
+            ],
+            \"Notes\": null
+        }
+    ],
+    \"Blocks\": null,
+    \"Lines\": [
+        \"Succeeded\"
+    ]
+}"
+    # no row left: an empty list
+    imgpkg copy -i "$r/tags@$d" --to-repo "$r/tags-internal" > /dev/null
+    imgpkg tag list -i "$r/tags-internal" --json > none.json
+    op_same none.json '{
+    "Tables": [
+        {
+            "Content": "tags",
+            "Header": {
+                "name": "Name"
+            },
+            "Rows": [],
+            "Notes": null
+        }
+    ],
+    "Blocks": null,
+    "Lines": [
+        "Succeeded"
+    ]
+}'
+    imgpkg tag list -i "$r/tags-internal" > none.txt
+    op_same none.txt ""
+
+    # tag resolve: a block, without a newline of its own
+    imgpkg tag resolve -i "$r/tags:1.0" > resolve.txt
+    op_same resolve.txt "$r/tags@$d"
+    imgpkg tag resolve -i "$r/tags:1.0" --tty > resolve-tty.txt
+    op_same resolve-tty.txt "$r/tags@$d
+Succeeded
+"
+    imgpkg tag resolve -i "$r/tags:1.0" --json > resolve.json
+    op_same resolve.json "{
+    \"Tables\": null,
+    \"Blocks\": [
+        \"$r/tags@$d\"
+    ],
+    \"Lines\": [
+        \"Succeeded\"
+    ]
+}"
+}
+
+# ---------- modes of pulled files ----------
+
+test_outputs_pull_modes_follow_umask() {
+    mkdir -p b/.imgpkg b/sub/deep
+    printf -- '---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\n' > b/.imgpkg/images.yml
+    echo a > b/a.txt && chmod 600 b/a.txt
+    echo x > b/sub/run.sh && chmod 755 b/sub/run.sh
+    echo d > b/sub/deep/f && chmod 700 b/sub/deep
+    imgpkg push -b "$REG_ADDR/op/modes:v1" -f b > /dev/null
+    # what imgpkg gives: directories 0777, executables 0777, other files 0666,
+    # less the umask; the rewritten images.yml 0666 less the umask
+    local um want
+    for um in 022 002 077 027 000; do
+        rm -rf out
+        (umask $um && imgpkg pull -b "$REG_ADDR/op/modes:v1" -o out > /dev/null)
+        local d f
+        d=$(printf '%o' $((0777 & ~0$um)))
+        f=$(printf '%o' $((0666 & ~0$um)))
+        want="$d .
+$d ./.imgpkg
+$f ./.imgpkg/images.yml
+$f ./a.txt
+$d ./sub
+$d ./sub/deep
+$f ./sub/deep/f
+$d ./sub/run.sh"
+        assert_eq "$want" "$(cd out && find . | LC_ALL=C sort | while read -r p; do echo "$(stat -c %a "$p") $p"; done)" "modes with umask $um"
+    done
+    # an existing output directory is replaced: its mode too
+    rm -rf out && mkdir out && chmod 700 out
+    (umask 002 && imgpkg pull -b "$REG_ADDR/op/modes:v1" -o out > /dev/null)
+    assert_eq 775 "$(stat -c %a out)" "mode of a replaced output directory"
+    # lock files written by --lock-output: 0600 less the umask
+    rm -f lock.yml
+    (umask 000 && imgpkg copy -b "$REG_ADDR/op/modes:v1" --to-repo "$REG_ADDR/op/modes-copy" --lock-output lock.yml > /dev/null)
+    assert_eq 600 "$(stat -c %a lock.yml)" "mode of --lock-output"
+}
