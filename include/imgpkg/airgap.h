@@ -16,6 +16,10 @@ struct ip_source_set *ip_source_set_new(const struct ip_registry_opts *opts);
 void ip_source_set_free(struct ip_source_set *set);
 int ip_source_set_store(struct ip_source_set *set, const struct ip_ref *ref, struct ip_store **out,
                         struct ip_err *err);
+/* Repositories of the registry of `s` (a registry store, borrowed; other
+ * stores are ignored) opened through the set from now on share its client:
+ * no new probe of the registry, the same credentials. */
+void ip_source_set_share(struct ip_source_set *set, struct ip_store *s);
 
 struct ip_graph_node {
     struct ip_store *src;        /* borrowed */

@@ -46,6 +46,13 @@ void ip_registry_opts_init(struct ip_registry_opts *o);
 int ip_store_registry_open(const struct ip_ref *ref, const struct ip_registry_opts *opts,
                            struct ip_store **out, struct ip_err *err);
 
+/* True when `s` is a registry store of `registry` ("host[:port]"). */
+bool ip_store_registry_is_on(const struct ip_store *s, const char *registry);
+/* A store for another repository of the registry store `s` (which must be
+ * one): it shares `s`'s connection, credentials and tokens, and sends nothing
+ * now.  Either may be freed first. */
+struct ip_store *ip_store_registry_sibling(struct ip_store *s, const char *repository);
+
 /* Tags of the repository (GET /v2/<name>/tags/list, following pagination). */
 int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip_err *err);
 

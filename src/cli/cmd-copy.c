@@ -300,7 +300,9 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
         if (rc < 0)
             goto out;
         /* from a tarball, blobs are mounted from their recorded origins on the
-         * destination's registry (only there) */
+         * destination's registry (only there), through the destination's client */
+        if (o->tar)
+            ip_source_set_share(set, dst);
         struct ip_relocate_opts rel = {.repo_based_tags = o->repo_based_tags,
                                        .tmp_dir = cli_tmp_dir(),
                                        .origins = o->tar ? set : NULL};

@@ -68,10 +68,16 @@ static int source_set_store(struct ip_source_set *set, const struct ip_ref *ref,
             return 0;
         }
     }
-    struct ip_store *s;
-    int rc = ip_store_registry_open(ref, set->opts, &s, err);
-    if (rc < 0)
-        return rc;
+    struct ip_store *s = NULL;
+    /* another repository of a registry already open shares its client */
+    for (size_t i = 0; i < set->n && !s; i++)
+        if (ip_store_registry_is_on(set->e[i].store, ref->registry))
+            s = ip_store_registry_sibling(set->e[i].store, ref->repository);
+    if (!s) {
+        int rc = ip_store_registry_open(ref, set->opts, &s, err);
+        if (rc < 0)
+            return rc;
+    }
     IP_GROW(set->e, set->cap, set->n + 1);
     set->e[set->n].name = name;
     name = NULL;
@@ -79,6 +85,24 @@ static int source_set_store(struct ip_source_set *set, const struct ip_ref *ref,
     set->n++;
     *out = s;
     return 0;
+}
+
+void ip_source_set_share(struct ip_source_set *set, struct ip_store *s)
+{
+    if (!s || strcmp(s->ops->scheme, "registry") != 0)
+        return;
+    struct ip_ref r;
+    struct ip_err e;
+    memset(&r, 0, sizeof(r));
+    if (ip_repo_parse(ip_store_location(s), &r, &e) < 0)
+        return;
+    pthread_mutex_lock(&set->mu);
+    IP_GROW(set->e, set->cap, set->n + 1);
+    set->e[set->n].name = ip_ref_name(&r);
+    set->e[set->n].store = ip_store_registry_sibling(s, r.repository);
+    set->n++;
+    pthread_mutex_unlock(&set->mu);
+    ip_ref_release(&r);
 }
 
 void ip_graph_release(struct ip_graph *g)

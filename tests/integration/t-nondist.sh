@@ -261,6 +261,8 @@ test_nondist_tar_into_origin_registry_mounts() {
         assert_eq 200 "$(nd_blob_status "$NDM_ADDR" dst/a "$b")" "$b in dst/a"
     done
     ! grep -Eq "(PATCH|PUT) /v2/dst/a/blobs/uploads/" "$ND_PROXY_LOG" || fail "blobs were uploaded: $(cat "$ND_PROXY_LOG")"
+    # the origin's repository is reached through the destination's client: one probe of the registry
+    assert_eq 1 "$(grep -c " GET /v2/\$" "$ND_PROXY_LOG")" "probes of the registry"
     [ ! -s "$ND_URL_LOG" ] || fail "the url was fetched: $(cat "$ND_URL_LOG")"
     assert_eq "$D" "sha256:$(curl -sf -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$NDM_ADDR/v2/dst/a/manifests/v1" | sha256sum | cut -c1-64)" "dst/a:v1"
 

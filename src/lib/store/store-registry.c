@@ -32,9 +32,17 @@ struct pending_tag {
     char digest[IP_DIGEST_SIZE];
 };
 
+/* One client per registry, shared by the stores of its repositories (one
+ * probe of the registry, one set of credentials and tokens). */
+struct shared_client {
+    struct ip_http_client *c;
+    int refs;
+};
+
 struct reg_store {
     struct ip_store base;
-    struct ip_http_client *c;
+    struct ip_http_client *c; /* sc->c */
+    struct shared_client *sc;
     char *repo;
     char *pull_scope;
     char *push_scope;
@@ -551,7 +559,10 @@ static void rs_free(struct ip_store *s)
 {
     struct reg_store *rs = (struct reg_store *)s;
     clear_pending(rs);
-    ip_http_client_free(rs->c);
+    if (rs->sc && __atomic_sub_fetch(&rs->sc->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        ip_http_client_free(rs->sc->c);
+        free(rs->sc);
+    }
     free(rs->repo);
     free(rs->pull_scope);
     free(rs->push_scope);
@@ -575,18 +586,25 @@ static const struct ip_store_ops registry_ops = {
     .free = rs_free,
 };
 
+static struct reg_store *reg_store_new(const char *registry, const char *repository)
+{
+    struct reg_store *rs = ip_xcalloc(1, sizeof(*rs));
+    rs->base.ops = &registry_ops;
+    rs->base.location = ip_xasprintf("%s/%s", registry, repository);
+    rs->base.parallel_read = true;
+    rs->base.parallel_write = true;
+    rs->repo = ip_xstrdup(repository);
+    rs->pull_scope = ip_xasprintf("repository:%s:pull", repository);
+    rs->push_scope = ip_xasprintf("repository:%s:pull,push", repository);
+    return rs;
+}
+
 int ip_store_registry_open(const struct ip_ref *ref, const struct ip_registry_opts *opts,
                            struct ip_store **out, struct ip_err *err)
 {
-    struct reg_store *rs = ip_xcalloc(1, sizeof(*rs));
+    struct reg_store *rs = reg_store_new(ref->registry, ref->repository);
+    struct ip_http_client *c = NULL;
     int rc;
-    rs->base.ops = &registry_ops;
-    rs->base.location = ip_ref_name(ref);
-    rs->base.parallel_read = true;
-    rs->base.parallel_write = true;
-    rs->repo = ip_xstrdup(ref->repository);
-    rs->pull_scope = ip_xasprintf("repository:%s:pull", ref->repository);
-    rs->push_scope = ip_xasprintf("repository:%s:pull,push", ref->repository);
     rs->verify_certs = opts->verify_certs;
     rs->connect_timeout_s = opts->connect_timeout_s > 0 ? opts->connect_timeout_s : 30;
     rs->header_timeout_s =
@@ -597,12 +615,41 @@ int ip_store_registry_open(const struct ip_ref *ref, const struct ip_registry_op
             rs->ca_paths[i] = ip_xstrdup(opts->ca_cert_paths[i]);
         rs->n_ca_paths = opts->n_ca_cert_paths;
     }
-    if ((rc = ip_http_client_new(ref->registry, opts, &rs->c, err)) < 0) {
+    if ((rc = ip_http_client_new(ref->registry, opts, &c, err)) < 0) {
         rs_free(&rs->base);
         return rc;
     }
+    rs->sc = ip_xcalloc(1, sizeof(*rs->sc));
+    rs->sc->c = c;
+    rs->sc->refs = 1;
+    rs->c = c;
     *out = &rs->base;
     return 0;
+}
+
+bool ip_store_registry_is_on(const struct ip_store *s, const char *registry)
+{
+    return s && s->ops == &registry_ops &&
+           !strcmp(ip_http_client_host(((const struct reg_store *)s)->c), registry);
+}
+
+struct ip_store *ip_store_registry_sibling(struct ip_store *s, const char *repository)
+{
+    struct reg_store *from = (struct reg_store *)s;
+    struct reg_store *rs = reg_store_new(ip_http_client_host(from->c), repository);
+    rs->verify_certs = from->verify_certs;
+    rs->connect_timeout_s = from->connect_timeout_s;
+    rs->header_timeout_s = from->header_timeout_s;
+    if (from->n_ca_paths) {
+        rs->ca_paths = ip_xcalloc(from->n_ca_paths, sizeof(char *));
+        for (size_t i = 0; i < from->n_ca_paths; i++)
+            rs->ca_paths[i] = ip_xstrdup(from->ca_paths[i]);
+        rs->n_ca_paths = from->n_ca_paths;
+    }
+    __atomic_add_fetch(&from->sc->refs, 1, __ATOMIC_ACQ_REL);
+    rs->sc = from->sc;
+    rs->c = from->c;
+    return &rs->base;
 }
 
 /* A tag list is bounded in pages, in bytes a page and in tags: a registry
