@@ -13,6 +13,8 @@
 #include "imgpkg/store.h"
 #include "suites.h"
 #include "store/store-private.h"
+#include "store/tar-index.h"
+#include "util/util-private.h"
 
 #define CNAME "docker.io/library/app:v1"
 
@@ -37,12 +39,14 @@ static void image_add(struct ip_store *src, struct image *im, const char *layer,
     memset(im, 0, sizeof(*im));
     im->layer_data = ip_xstrdup(layer);
     blob_desc(&im->layer, IP_MT_OCI_LAYER_GZIP, im->layer_data);
-    im->config_data = ip_xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
-                                   "\"layers\",\"diff_ids\":[\"%s\"]}}",
-                                   im->layer.digest);
+    im->config_data =
+        ip_xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+                     "\"layers\",\"diff_ids\":[\"%s\"]}}",
+                     im->layer.digest);
     blob_desc(&im->config, IP_MT_OCI_CONFIG, im->config_data);
     im->manifest = ip_xasprintf(
-        "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"digest\":\"%s\","
+        "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"digest\":\"%"
+        "s\","
         "\"size\":%lld},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%lld}]}",
         IP_MT_OCI_MANIFEST, IP_MT_OCI_CONFIG, im->config.digest, (long long)im->config.size,
         IP_MT_OCI_LAYER_GZIP, im->layer.digest, (long long)im->layer.size);
@@ -65,12 +69,13 @@ static void image_release(struct image *im)
 }
 
 /* Copies src_ref from src into dst, naming it tag (and the containerd name). */
-static int copy_one(struct ip_store *src, struct ip_store *dst, const char *src_ref, const char *tag,
-                    char digest[IP_DIGEST_SIZE], struct ip_err *err)
+static int copy_one(struct ip_store *src, struct ip_store *dst, const char *src_ref,
+                    const char *tag, char digest[IP_DIGEST_SIZE], struct ip_err *err)
 {
     struct ip_kv ann[2] = {{(char *)IP_ANN_REF_NAME, (char *)tag},
                            {(char *)IP_ANN_CONTAINERD_NAME, (char *)CNAME}};
-    struct ip_copy_item item = {.src_ref = src_ref, .annotations = ann, .n_annotations = 2, .repo_tag = "app:v1"};
+    struct ip_copy_item item = {
+        .src_ref = src_ref, .annotations = ann, .n_annotations = 2, .repo_tag = "app:v1"};
     struct ip_copy_result res;
     ip_err_clear(err);
     memset(&res, 0, sizeof(res));
@@ -253,7 +258,10 @@ START_TEST(dir_copy_and_read_back)
     ip_manifest_free(m);
     /* what is not there */
     ck_assert_int_eq(ip_store_get_manifest(rd, "v2", &m, &err), -IP_E_NOTFOUND);
-    ck_assert_int_eq(ip_store_get_manifest(rd, "sha256:0000000000000000000000000000000000000000000000000000000000000000", &m, &err),
+    ck_assert_int_eq(ip_store_get_manifest(
+                         rd,
+                         "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+                         &m, &err),
                      -IP_E_NOTFOUND);
     struct ip_desc missing;
     blob_desc(&missing, IP_MT_OCI_LAYER_GZIP, "not stored");
@@ -333,10 +341,11 @@ START_TEST(dir_keeps_unknown_index_fields)
     image_add(src, &b, "layer b", "b");
     copy_to_dir(src, dir, "a", "v1");
     char *ip = ip_path_join(dir, "index.json");
-    char *idx = ip_xasprintf("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"%s\",\"digest\":"
-                             "\"%s\",\"size\":%zu,\"x-other\":[1.50],\"annotations\":{\"%s\":\"v1\","
-                             "\"keep\":\"me\"}}],\"x-top\":{\"k\":true}}",
-                             IP_MT_OCI_MANIFEST, a.digest, strlen(a.manifest), IP_ANN_REF_NAME);
+    char *idx =
+        ip_xasprintf("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"%s\",\"digest\":"
+                     "\"%s\",\"size\":%zu,\"x-other\":[1.50],\"annotations\":{\"%s\":\"v1\","
+                     "\"keep\":\"me\"}}],\"x-top\":{\"k\":true}}",
+                     IP_MT_OCI_MANIFEST, a.digest, strlen(a.manifest), IP_ANN_REF_NAME);
     test_write_file(ip, idx, 0644);
     copy_to_dir(src, dir, "b", "v2");
     char *out = read_text(ip);
@@ -401,7 +410,8 @@ START_TEST(dir_corrupt_layout_refused)
         "{",
         "",
         "[]",
-        "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"digest\":\"sha256:1\",\"size\":1}]}",
+        "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"x\",\"digest\":\"sha256:1\",\"size\":"
+        "1}]}",
         "{\"schemaVersion\":1,\"manifests\":[]}",
     };
     for (size_t i = 0; i < IP_ARRAY_SIZE(bad_index); i++) {
@@ -475,12 +485,12 @@ START_TEST(dir_uncommitted_leaves_nothing)
     struct ip_desc cdesc;
     blob_desc(&cdesc, IP_MT_OCI_CONFIG, cfg);
     ip_store_mem_add_blob(src, &cdesc, cfg);
-    char *man = ip_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
-                             "\"digest\":\"%s\",\"size\":%lld},\"layers\":[{\"mediaType\":\"%s\","
-                             "\"digest\":\"%s\",\"size\":%lld}]}",
-                             IP_MT_OCI_MANIFEST, IP_MT_OCI_CONFIG, cdesc.digest,
-                             (long long)cdesc.size, IP_MT_OCI_LAYER_GZIP, bad.digest,
-                             (long long)bad.size);
+    char *man =
+        ip_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
+                     "\"digest\":\"%s\",\"size\":%lld},\"layers\":[{\"mediaType\":\"%s\","
+                     "\"digest\":\"%s\",\"size\":%lld}]}",
+                     IP_MT_OCI_MANIFEST, IP_MT_OCI_CONFIG, cdesc.digest, (long long)cdesc.size,
+                     IP_MT_OCI_LAYER_GZIP, bad.digest, (long long)bad.size);
     struct ip_kv ann = {(char *)IP_ANN_REF_NAME, (char *)"bad"};
     ck_assert_int_eq(ip_store_mem_add_manifest(src, man, strlen(man), NULL, &ann, 1, &err), 0);
     char d[IP_DIGEST_SIZE];
@@ -528,7 +538,8 @@ START_TEST(dir_uncommitted_leaves_nothing)
 }
 END_TEST
 
-static void copy_to_tar(struct ip_store *src, const char *path, const char *src_ref, const char *tag)
+static void copy_to_tar(struct ip_store *src, const char *path, const char *src_ref,
+                        const char *tag)
 {
     struct ip_store *dst = NULL;
     struct ip_err err;
@@ -596,8 +607,8 @@ static void index_add(struct ip_store *src, struct image *a, struct image *b, co
     *raw_out = raw;
 }
 
-static void assert_index_readable(struct ip_store *rd, const struct image *a,
-                                  const struct image *b, const char *raw, const char *digest)
+static void assert_index_readable(struct ip_store *rd, const struct image *a, const struct image *b,
+                                  const char *raw, const char *digest)
 {
     struct ip_manifest *m = NULL;
     struct ip_err err;
@@ -780,12 +791,12 @@ START_TEST(tar_bad_blob_leaves_nothing)
     char *cfg = ip_xasprintf("{\"rootfs\":{\"diff_ids\":[\"%s\"]}}", bad.digest);
     blob_desc(&cdesc, IP_MT_OCI_CONFIG, cfg);
     ip_store_mem_add_blob(src, &cdesc, cfg);
-    char *man = ip_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
-                             "\"digest\":\"%s\",\"size\":%lld},\"layers\":[{\"mediaType\":\"%s\","
-                             "\"digest\":\"%s\",\"size\":%lld}]}",
-                             IP_MT_OCI_MANIFEST, IP_MT_OCI_CONFIG, cdesc.digest,
-                             (long long)cdesc.size, IP_MT_OCI_LAYER_GZIP, bad.digest,
-                             (long long)bad.size);
+    char *man =
+        ip_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
+                     "\"digest\":\"%s\",\"size\":%lld},\"layers\":[{\"mediaType\":\"%s\","
+                     "\"digest\":\"%s\",\"size\":%lld}]}",
+                     IP_MT_OCI_MANIFEST, IP_MT_OCI_CONFIG, cdesc.digest, (long long)cdesc.size,
+                     IP_MT_OCI_LAYER_GZIP, bad.digest, (long long)bad.size);
     struct ip_kv ann = {(char *)IP_ANN_REF_NAME, (char *)"bad"};
     ck_assert_int_eq(ip_store_mem_add_manifest(src, man, strlen(man), NULL, &ann, 1, &err), 0);
 
@@ -972,6 +983,106 @@ START_TEST(mem_store)
 }
 END_TEST
 
+/* ---------- temporary names, their cleanup, paths ---------- */
+
+START_TEST(temp_names_marked)
+{
+    ck_assert(ip_is_temp_name(".out.tar.imgpkg-tmp-a1B2c3", "out.tar"));
+    ck_assert(ip_is_temp_name(".out.tar.imgpkg-tmp-a1B2c3", NULL));
+    ck_assert(!ip_is_temp_name(".out.tar.imgpkg-tmp-a1B2c3", "out"));
+    ck_assert(!ip_is_temp_name(".out.tar-a1B2c3", "out.tar")); /* the old pattern */
+    ck_assert(!ip_is_temp_name(".out.tar-backup", NULL));
+    ck_assert(!ip_is_temp_name(".out.tar.imgpkg-tmp-a1B2c", NULL));  /* too short */
+    ck_assert(!ip_is_temp_name(".out.tar.imgpkg-tmp-a1B2c_", NULL)); /* not alphanumeric */
+    ck_assert(!ip_is_temp_name("out.tar.imgpkg-tmp-a1B2c3", NULL));  /* not hidden */
+    ck_assert(!ip_is_temp_name(".imgpkg-tmp-a1B2c3", NULL));         /* no name */
+}
+END_TEST
+
+START_TEST(temp_cleanup_takes_only_free_marked_entries)
+{
+    char *dir = test_tmpdir();
+    struct ip_err err;
+    char *live = NULL, *livedir = NULL, *stale = NULL;
+    int fd = ip_mkstemp_in(dir, "x.tar", &live, &err);
+    int dfd = ip_mkdtemp_in(dir, "x.tar", &livedir, &err);
+    int sfd = ip_mkstemp_in(dir, "x.tar", &stale, &err);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_ge(dfd, 0);
+    ck_assert_int_ge(sfd, 0);
+    close(sfd); /* its run is gone */
+    cleanup_free char *user = ip_path_join(dir, ".x.tar-backup");
+    cleanup_free char *other = ip_path_join(dir, ".y.tar.imgpkg-tmp-abcdef");
+    cleanup_free char *link = ip_path_join(dir, ".x.tar.imgpkg-tmp-linkkk");
+    cleanup_free char *target = ip_path_join(dir, "target");
+    ck_assert_int_eq(ip_write_file_atomic(user, "u", 1, 0644, &err), 0);
+    ck_assert_int_eq(ip_write_file_atomic(other, "o", 1, 0644, &err), 0);
+    ck_assert_int_eq(ip_write_file_atomic(target, "t", 1, 0644, &err), 0);
+    ck_assert_int_eq(symlink("target", link), 0);
+    ip_cleanup_stale_temps(dir, "x.tar");
+    struct stat st;
+    ck_assert_int_eq(stat(live, &st), 0);    /* locked: kept */
+    ck_assert_int_eq(stat(livedir, &st), 0); /* locked: kept */
+    ck_assert_int_ne(stat(stale, &st), 0);   /* free: removed */
+    ck_assert_int_eq(stat(user, &st), 0);    /* not marked */
+    ck_assert_int_eq(stat(other, &st), 0);   /* another destination's */
+    ck_assert_int_eq(lstat(link, &st), 0);   /* a symlink: never */
+    ck_assert_int_eq(stat(target, &st), 0);
+    /* modes: 0666 and 0777 under the umask */
+    ck_assert_int_eq(stat(live, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0666 & ~ip_umask());
+    ck_assert_int_eq(stat(livedir, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0777 & ~ip_umask());
+    close(fd);
+    close(dfd);
+    ip_cleanup_stale_temps(dir, NULL);
+    ck_assert_int_ne(stat(live, &st), 0);
+    ck_assert_int_ne(stat(livedir, &st), 0);
+    ck_assert_int_ne(stat(other, &st), 0);
+    free(live);
+    free(livedir);
+    free(stale);
+    test_tmpdir_cleanup(dir);
+}
+END_TEST
+
+START_TEST(dirname_and_basename)
+{
+    static const char *cases[][3] = {
+        {"out", ".", "out"},       {"out/", ".", "out"},          {"a/out/", "a", "out"},
+        {"a//out//", "a", "out"},  {"/out", "/", "out"},          {"/a/b", "/a", "b"},
+        {"./x.tar", ".", "x.tar"}, {"a/b/c.tar", "a/b", "c.tar"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *d = ip_dirname(cases[i][0]), *b = ip_basename(cases[i][0]);
+        ck_assert_msg(!strcmp(d, cases[i][1]), "dirname(%s) = %s", cases[i][0], d);
+        ck_assert_msg(!strcmp(b, cases[i][2]), "basename(%s) = %s", cases[i][0], b);
+        free(d);
+        free(b);
+    }
+}
+END_TEST
+
+START_TEST(tar_names_normalised)
+{
+    static const char *cases[][2] = {
+        {"blobs/sha256/h", "blobs/sha256/h"},
+        {"blobs//sha256/h", "blobs/sha256/h"},
+        {"./blobs/./sha256/h", "blobs/sha256/h"},
+        {"/blobs/sha256/h", "blobs/sha256/h"},
+        {"blobs/sha256/h/", "blobs/sha256/h"},
+        {"././index.json", "index.json"},
+        {"a/../b", "a/../b"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *n = ip_tar_norm_name(cases[i][0]);
+        ck_assert_msg(!strcmp(n, cases[i][1]), "norm(%s) = %s", cases[i][0], n);
+        free(n);
+    }
+}
+END_TEST
+
 Suite *suite_store(void)
 {
     Suite *s = suite_create("store");
@@ -994,6 +1105,12 @@ Suite *suite_store(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("mem");
     tcase_add_test(tc, mem_store);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("temp-files");
+    tcase_add_test(tc, temp_names_marked);
+    tcase_add_test(tc, temp_cleanup_takes_only_free_marked_entries);
+    tcase_add_test(tc, dirname_and_basename);
+    tcase_add_test(tc, tar_names_normalised);
     suite_add_tcase(s, tc);
     return s;
 }
