@@ -526,7 +526,7 @@ class H(BaseHTTPRequestHandler):
             port = PORTS[mode]
             link = ("http://127.0.0.1:%d/v2/x/app/tags/list?n=1000" % port) if mode == "tags-loop-absolute" \
                 else "/v2/x/app/tags/list?n=1000"
-            tags = ["t%06d-%s" % (i, "y" * 100) for i in range(30000)]
+            tags = ["t%06d-%s" % (i, "y" * 100) for i in range(500)]
             body = json.dumps({"name": "x/app", "tags": tags}).encode()
             return self.send(200, body, [("Content-Type", "application/json"), ("Link", '<%s>; rel="next"' % link)])
         if "/manifests/" in p:

@@ -95,9 +95,10 @@ int ip_tar_index_open(const struct ip_tar_index *ti, const struct ip_tar_member 
     }
     t->a = archive_read_new();
     archive_read_support_format_tar(t->a);
+    cleanup_free char *again = NULL;
     if (archive_read_open_fd(t->a, t->fd, 1 << 20) != ARCHIVE_OK ||
-        archive_read_next_header(t->a, &ae) != ARCHIVE_OK ||
-        strcmp(ip_tar_norm_name(archive_entry_pathname(ae)), m->name) != 0) {
+        archive_read_next_header(t->a, &ae) != ARCHIVE_OK || !archive_entry_pathname(ae) ||
+        strcmp((again = ip_tar_norm_name(archive_entry_pathname(ae))), m->name) != 0) {
         tbr_free(&t->base);
         return ip_err_set(err, IP_E_FORMAT, "'%s': cannot read entry '%s' again", ti->path,
                           m->name);
