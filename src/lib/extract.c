@@ -1,13 +1,10 @@
 /* extract.c - unpacks an image's layers into a directory.  libarchive reads
- * each layer (through the verifying reader) and writes it to disk with its
- * SECURE_* checks; before an entry reaches the writer it is checked here too
- * (names, types, link targets, sizes), and whiteouts are applied here since
- * libarchive knows nothing of them.  Entries are written by extract-disk.c,
- * relative to a descriptor of the output directory: the working directory is
- * never changed. */
+ * each layer (through the verifying reader); every entry is checked here
+ * (names, types, link targets, sizes) before extract-disk.c writes it
+ * relative to a descriptor of the output directory (the working directory is
+ * never changed), and whiteouts are applied by extract-whiteout.c. */
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -15,75 +12,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "extract-disk.h"
-#include "imgpkg/extract.h"
-#include "util/hashmap.h"
-#include "util/util-private.h"
+#include "extract-internal.h"
 #include "util/banned.h"
 
 #define READ_BUF (256u << 10)
-#define QUOTE_MAX 200
-
-/* ---- the names one layer has written (for duplicates and whiteouts) ---- */
-
-enum kind {
-    K_NONE,
-    K_DIR,    /* a directory entry */
-    K_PARENT, /* a directory implied by a deeper entry */
-    K_FILE,   /* a regular file or a hardlink */
-    K_LINK,   /* a symlink */
-};
-
-/* The names one layer has written (a map of path to kind). */
-static enum kind seen_get(const struct ip_hashmap *seen, const char *path)
-{
-    size_t k;
-    return ip_hashmap_get(seen, path, &k) ? (enum kind)k : K_NONE;
-}
-
-static bool kind_is_dir(enum kind k)
-{
-    return k == K_DIR || k == K_PARENT;
-}
-
-static const char *kind_name(enum kind k)
-{
-    switch (k) {
-    case K_DIR:
-    case K_PARENT:
-        return "directory";
-    case K_FILE:
-        return "file";
-    case K_LINK:
-        return "symlink";
-    default:
-        return "entry";
-    }
-}
-
-/* ---- extraction state ---- */
-
-struct xctx {
-    struct ip_store *s;
-    int dirfd; /* the output directory */
-    struct xd_layer disk;
-    const struct ip_desc *layer;
-    size_t index, n_layers;
-    struct ip_reader *r;
-    struct ip_err *err;
-    struct ip_err rerr; /* what the reader said when it failed */
-    bool read_failed;
-    char *buf;
-    bool keep;
-    int64_t max;
-    int64_t data_total;  /* sizes of the files of all layers so far */
-    int64_t stream_base; /* uncompressed bytes of the layers before this one */
-    bool cut_after_data; /* the layer ends right after an entry's data (no padding) */
-    struct ip_hashmap seen; /* names this layer wrote -> enum kind */
-};
 
 /* An entry name fit for a one-line message: control bytes escaped, long names cut. */
-static void quote_name(const char *s, char *out, size_t outsz)
+void extract_quote_name(const char *s, char *out, size_t outsz)
 {
     size_t o = 0, i;
     for (i = 0; s[i] && i < QUOTE_MAX && o + 5 < outsz; i++) {
@@ -100,23 +35,21 @@ static void quote_name(const char *s, char *out, size_t outsz)
     out[o] = '\0';
 }
 
-static int refuse(struct xctx *x, enum ip_code code, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int refuse(struct xctx *x, enum ip_code code, const char *name, const char *fmt, ...)
+int extract_refuse(struct xctx *x, enum ip_code code, const char *name, const char *fmt, ...)
 {
     char why[1024], q[QUOTE_MAX * 4 + 8];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    quote_name(name, q, sizeof(q));
+    extract_quote_name(name, q, sizeof(q));
     return ip_err_set(x->err, code, "layer %s: entry '%s': %s", x->layer->digest, q, why);
 }
 
-static int entry_sys(struct xctx *x, int errnum, const char *name, const char *what)
+int extract_entry_sys(struct xctx *x, int errnum, const char *name, const char *what)
 {
     char q[QUOTE_MAX * 4 + 8];
-    quote_name(name, q, sizeof(q));
+    extract_quote_name(name, q, sizeof(q));
     return ip_err_sys(x->err, errnum, "layer %s: entry '%s': %s", x->layer->digest, q, what);
 }
 
@@ -178,10 +111,10 @@ static int disk_fail(struct xctx *x, const char *name, enum xd_result r, struct 
     int rc;
     if (r == XD_THROUGH_SYMLINK) {
         char q[QUOTE_MAX * 4 + 8];
-        quote_name(de->through, q, sizeof(q));
-        rc = refuse(x, IP_E_INPUT, name, "cannot extract through symlink '%s'", q);
+        extract_quote_name(de->through, q, sizeof(q));
+        rc = extract_refuse(x, IP_E_INPUT, name, "cannot extract through symlink '%s'", q);
     } else {
-        rc = entry_sys(x, de->errnum, name, de->what);
+        rc = extract_entry_sys(x, de->errnum, name, de->what);
     }
     xd_error_release(de);
     return rc;
@@ -195,6 +128,21 @@ static int check_stream(struct xctx *x, struct archive *a)
                           "layer %s: the layers uncompress to more than the limit of %lld bytes",
                           x->layer->digest, (long long)x->max);
     return 0;
+}
+
+static const char *kind_name(enum kind k)
+{
+    switch (k) {
+    case K_DIR:
+    case K_PARENT:
+        return "directory";
+    case K_FILE:
+        return "file";
+    case K_LINK:
+        return "symlink";
+    default:
+        return "entry";
+    }
 }
 
 /* ---- names ---- */
@@ -281,170 +229,23 @@ static int note_entry(struct xctx *x, const char *raw, char *rel, enum kind k)
             ip_hashmap_put(&x->seen, rel, K_PARENT);
         } else if (!kind_is_dir(old)) {
             char q[QUOTE_MAX * 4 + 8];
-            quote_name(rel, q, sizeof(q));
+            extract_quote_name(rel, q, sizeof(q));
             *c = '/';
-            return refuse(x, IP_E_INPUT, raw, "'%s' is a %s in this layer, not a directory", q,
-                          kind_name(old));
+            return extract_refuse(x, IP_E_INPUT, raw, "'%s' is a %s in this layer, not a directory",
+                                  q, kind_name(old));
         }
         *c = '/';
     }
     old = seen_get(&x->seen, rel);
     if (old != K_NONE && old != k && !(kind_is_dir(old) && kind_is_dir(k)))
-        return refuse(x, IP_E_INPUT, raw, "the layer also has a %s of that name", kind_name(old));
+        return extract_refuse(x, IP_E_INPUT, raw, "the layer also has a %s of that name",
+                              kind_name(old));
     if (old == K_NONE || old == K_PARENT)
         ip_hashmap_put(&x->seen, rel, k);
     return 0;
 }
 
-/* ---- whiteouts ---- */
-
-/* What lies along path: 1 when every component is a real directory, 0 when one
- * is missing or not a directory, -1 when one is a symlink, -2 (errno set) when
- * it cannot be told. */
-static int path_state(int dirfd, char *path)
-{
-    struct stat st;
-    char *c = path;
-    if (!*path)
-        return 1;
-    for (;;) {
-        char *slash = strchr(c, '/');
-        int r, en;
-        if (slash)
-            *slash = '\0';
-        r = fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW);
-        en = errno;
-        if (slash)
-            *slash = '/';
-        if (r < 0) {
-            errno = en;
-            return en == ENOENT || en == ENOTDIR ? 0 : -2;
-        }
-        if (S_ISLNK(st.st_mode))
-            return -1;
-        if (!S_ISDIR(st.st_mode))
-            return 0;
-        if (!slash)
-            return 1;
-        c = slash + 1;
-    }
-}
-
-/* path_state for a whiteout's directory, with a symlink refused. */
-static int real_dirs(struct xctx *x, const char *raw, char *path)
-{
-    int st = path_state(x->dirfd, path);
-    if (st == -2)
-        return entry_sys(x, errno, raw, "checking the whiteout's directory");
-    if (st == -1)
-        return refuse(x, IP_E_INPUT, raw, "whiteout inside a symlink");
-    return st;
-}
-
-static int remove_path(struct xctx *x, const char *raw, const char *rel)
-{
-    struct stat st;
-    ip_remove_tree_at(x->dirfd, rel);
-    if (fstatat(x->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
-        return entry_sys(x, EACCES, raw, "the whiteout's target could not be removed");
-    return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Removes from the real directory rel what this layer did not write. */
-static int opaque_clean(struct xctx *x, const char *raw, const char *rel)
-{
-    int fd = openat(x->dirfd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    struct dirent *de;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
-        if (errno == ENOENT || errno == ENOTDIR)
-            return 0;
-        return entry_sys(x, errno, raw, "reading the directory to make opaque");
-    }
-    while ((de = readdir(d)) != NULL) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        IP_GROW(names, cap, n + 1);
-        names[n++] = ip_xstrdup(de->d_name);
-    }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof(*names), cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        cleanup_free char *child = *rel ? ip_path_join(rel, names[i]) : ip_xstrdup(names[i]);
-        enum kind k = seen_get(&x->seen, child);
-        struct stat st;
-        if (rc < 0)
-            break;
-        if (k == K_NONE)
-            rc = remove_path(x, raw, child);
-        else if (kind_is_dir(k) && fstatat(x->dirfd, child, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                 S_ISDIR(st.st_mode))
-            rc = opaque_clean(x, raw, child);
-    }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    return rc;
-}
-
-static int whiteout(struct xctx *x, const char *raw, const char *rel, const char *base)
-{
-    cleanup_free char *parent = ip_xstrndup(rel, base > rel ? (size_t)(base - rel - 1) : 0);
-    cleanup_free char *target = NULL;
-    const char *name = base + 4;
-    struct stat st;
-    int rc;
-
-    if (!strcmp(base, ".wh..wh..opq")) {
-        if ((rc = real_dirs(x, raw, parent)) <= 0)
-            return rc;
-        return opaque_clean(x, raw, parent);
-    }
-    if (!strncmp(base, ".wh..wh.", 8))
-        return 0; /* aufs metadata (.wh..wh.plnk, .wh..wh.aufs) */
-    if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
-        return refuse(x, IP_E_INPUT, raw, "whiteout that names nothing");
-    if ((rc = real_dirs(x, raw, parent)) <= 0)
-        return rc;
-    target = *parent ? ip_path_join(parent, name) : ip_xstrdup(name);
-    enum kind k = seen_get(&x->seen, target);
-    if (k == K_NONE)
-        return remove_path(x, raw, target);
-    /* Written by this same layer: only what the earlier layers left below it goes. */
-    if (kind_is_dir(k) && fstatat(x->dirfd, target, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISDIR(st.st_mode))
-        return opaque_clean(x, raw, target);
-    return 0;
-}
-
 /* ---- entries ---- */
-
-/* A directory left by an earlier layer where this layer puts a file or a
- * symlink goes with all it holds, as a whiteout would (libarchive only removes
- * empty ones).  Nothing is removed through a symlink: libarchive refuses such
- * an entry anyway. */
-static int replace_dir(struct xctx *x, const char *raw, const char *rel)
-{
-    const char *slash = strrchr(rel, '/');
-    cleanup_free char *parent = ip_xstrndup(rel, slash ? (size_t)(slash - rel) : 0);
-    struct stat st;
-    if (path_state(x->dirfd, parent) != 1)
-        return 0;
-    if (fstatat(x->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-        return 0;
-    return remove_path(x, raw, rel);
-}
 
 static mode_t entry_perm(const struct xctx *x, mode_t perm, bool dir)
 {
@@ -511,7 +312,7 @@ static int copy_data(struct xctx *x, struct archive *a, int fd, const char *raw,
         if (check_stream(x, a) < 0)
             return -IP_E_TOOBIG;
         if (size && pwrite_all(fd, buf, size, off) < 0)
-            return entry_sys(x, errno, raw, "writing");
+            return extract_entry_sys(x, errno, raw, "writing");
     }
 }
 
@@ -533,16 +334,16 @@ static int entry_kind(struct xctx *x, struct archive_entry *e, const char *raw, 
         *k = K_LINK;
         return 0;
     case AE_IFCHR:
-        return refuse(x, IP_E_UNSUPPORTED, raw, "character devices are not extracted");
+        return extract_refuse(x, IP_E_UNSUPPORTED, raw, "character devices are not extracted");
     case AE_IFBLK:
-        return refuse(x, IP_E_UNSUPPORTED, raw, "block devices are not extracted");
+        return extract_refuse(x, IP_E_UNSUPPORTED, raw, "block devices are not extracted");
     case AE_IFIFO:
-        return refuse(x, IP_E_UNSUPPORTED, raw, "FIFOs are not extracted");
+        return extract_refuse(x, IP_E_UNSUPPORTED, raw, "FIFOs are not extracted");
     case AE_IFSOCK:
-        return refuse(x, IP_E_UNSUPPORTED, raw, "sockets are not extracted");
+        return extract_refuse(x, IP_E_UNSUPPORTED, raw, "sockets are not extracted");
     default:
-        return refuse(x, IP_E_UNSUPPORTED, raw, "unknown entry type 0%o",
-                      (unsigned)archive_entry_filetype(e));
+        return extract_refuse(x, IP_E_UNSUPPORTED, raw, "unknown entry type 0%o",
+                              (unsigned)archive_entry_filetype(e));
     }
 }
 
@@ -551,13 +352,13 @@ static int check_symlink(struct xctx *x, struct archive_entry *e, const char *ra
     const char *t = archive_entry_symlink(e), *why;
     char q[QUOTE_MAX * 4 + 8];
     if (!t)
-        return refuse(x, IP_E_INPUT, raw, "symlink without a readable target");
+        return extract_refuse(x, IP_E_INPUT, raw, "symlink without a readable target");
     if (strlen(t) > IP_EXTRACT_MAX_NAME)
-        return refuse(x, IP_E_INPUT, raw, "symlink target longer than %d bytes",
-                      IP_EXTRACT_MAX_NAME);
-    quote_name(t, q, sizeof(q));
+        return extract_refuse(x, IP_E_INPUT, raw, "symlink target longer than %d bytes",
+                              IP_EXTRACT_MAX_NAME);
+    extract_quote_name(t, q, sizeof(q));
     if ((why = check_symlink_target(rel, t)) != NULL)
-        return refuse(x, IP_E_INPUT, raw, "%s ('%s')", why, q);
+        return extract_refuse(x, IP_E_INPUT, raw, "%s ('%s')", why, q);
     return 0;
 }
 
@@ -567,18 +368,20 @@ static int check_hardlink(struct xctx *x, const char *hl, const char *raw, const
 {
     char q[QUOTE_MAX * 4 + 8];
     struct stat st;
-    quote_name(hl, q, sizeof(q));
+    extract_quote_name(hl, q, sizeof(q));
     if (strlen(hl) > IP_EXTRACT_MAX_NAME)
-        return refuse(x, IP_E_INPUT, raw, "hardlink target longer than %d bytes",
-                      IP_EXTRACT_MAX_NAME);
+        return extract_refuse(x, IP_E_INPUT, raw, "hardlink target longer than %d bytes",
+                              IP_EXTRACT_MAX_NAME);
     if (clean_path(hl, out) != NULL || !**out)
-        return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', outside the directory", q);
+        return extract_refuse(x, IP_E_INPUT, raw, "hardlink to '%s', outside the directory", q);
     if (!strcmp(*out, rel))
-        return refuse(x, IP_E_INPUT, raw, "hardlink to itself");
+        return extract_refuse(x, IP_E_INPUT, raw, "hardlink to itself");
     if (fstatat(x->dirfd, *out, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', which is not an earlier entry", q);
+        return extract_refuse(x, IP_E_INPUT, raw, "hardlink to '%s', which is not an earlier entry",
+                              q);
     if (!S_ISREG(st.st_mode))
-        return refuse(x, IP_E_INPUT, raw, "hardlink to '%s', which is not a regular file", q);
+        return extract_refuse(x, IP_E_INPUT, raw, "hardlink to '%s', which is not a regular file",
+                              q);
     return 0;
 }
 
@@ -644,19 +447,19 @@ static int do_entry(struct xctx *x, struct archive *a, struct archive_entry *e)
         return ip_err_set(x->err, IP_E_INPUT, "layer %s: an entry has a name that cannot be read",
                           x->layer->digest);
     if (strlen(raw) > IP_EXTRACT_MAX_NAME)
-        return refuse(x, IP_E_INPUT, raw, "name longer than %d bytes", IP_EXTRACT_MAX_NAME);
+        return extract_refuse(x, IP_E_INPUT, raw, "name longer than %d bytes", IP_EXTRACT_MAX_NAME);
     if ((why = clean_path(raw, &rel)) != NULL)
-        return refuse(x, IP_E_INPUT, raw, "%s", why);
+        return extract_refuse(x, IP_E_INPUT, raw, "%s", why);
     base = strrchr(rel, '/');
     base = base ? base + 1 : rel;
     if (*rel && !strncmp(base, ".wh.", 4))
-        return whiteout(x, raw, rel, base);
+        return extract_whiteout(x, raw, rel, base);
     if ((rc = entry_kind(x, e, raw, &k)) < 0)
         return rc;
     if (!*rel) {
         if (k == K_DIR)
             return 0; /* "." or "./": the directory itself, left as the caller made it */
-        return refuse(x, IP_E_INPUT, raw, "names the extraction directory itself");
+        return extract_refuse(x, IP_E_INPUT, raw, "names the extraction directory itself");
     }
     if ((rc = note_entry(x, raw, rel, k)) < 0)
         return rc;
@@ -668,12 +471,12 @@ static int do_entry(struct xctx *x, struct archive *a, struct archive_entry *e)
     if (k == K_FILE && archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
         int64_t sz = archive_entry_size(e);
         if (sz > x->max - x->data_total)
-            return refuse(x, IP_E_TOOBIG, raw,
-                          "%lld bytes would take the files over the limit of %lld bytes",
-                          (long long)sz, (long long)x->max);
+            return extract_refuse(x, IP_E_TOOBIG, raw,
+                                  "%lld bytes would take the files over the limit of %lld bytes",
+                                  (long long)sz, (long long)x->max);
         x->data_total += sz;
     }
-    if (k != K_DIR && (rc = replace_dir(x, raw, rel)) < 0)
+    if (k != K_DIR && (rc = extract_replace_dir(x, raw, rel)) < 0)
         return rc;
     return write_entry(x, a, e, raw, rel, k, hl_target);
 }
