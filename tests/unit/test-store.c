@@ -1083,6 +1083,103 @@ START_TEST(tar_names_normalised)
 }
 END_TEST
 
+struct foreign_seen {
+    int met, left_out;
+    size_t item;
+    char manifest[IP_DIGEST_SIZE];
+};
+
+static void on_foreign(void *ctx, size_t item, const char *manifest, const struct ip_desc *layer,
+                       bool left_out)
+{
+    struct foreign_seen *f = ctx;
+    (void)layer;
+    f->met++;
+    f->left_out += left_out;
+    f->item = item;
+    memcpy(f->manifest, manifest, IP_DIGEST_SIZE);
+}
+
+static bool store_has(struct ip_store *s, const struct ip_desc *d)
+{
+    struct ip_err err;
+    bool have = false;
+    ck_assert_int_eq(ip_store_has_blob(s, d, &have, &err), 0);
+    return have;
+}
+
+/* A non-distributable layer: left out by default (and reported); asked for,
+ * taken from the item's origin when the source lacks it, else the copy stops
+ * before anything is written. */
+START_TEST(copy_foreign_layer_from_origin)
+{
+    struct ip_store *src = ip_store_mem_new(), *origin = ip_store_mem_new();
+    struct ip_desc layer, foreign, config;
+    struct ip_err err;
+    char digest[IP_DIGEST_SIZE];
+    blob_desc(&layer, IP_MT_DOCKER_LAYER, "ordinary layer");
+    blob_desc(&foreign, IP_MT_DOCKER_FOREIGN, "foreign layer");
+    blob_desc(&config, IP_MT_DOCKER_CONFIG, "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}");
+    char *manifest = ip_xasprintf(
+        "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"digest\":"
+        "\"%s\",\"size\":%lld},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%lld},"
+        "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%lld,\"urls\":[\"https://example.com/"
+        "f\"]}]}",
+        IP_MT_DOCKER_MANIFEST, IP_MT_DOCKER_CONFIG, config.digest, (long long)config.size,
+        IP_MT_DOCKER_LAYER, layer.digest, (long long)layer.size, IP_MT_DOCKER_FOREIGN,
+        foreign.digest, (long long)foreign.size);
+    ip_sha256_of(manifest, strlen(manifest), digest);
+    ip_store_mem_add_blob(src, &layer, "ordinary layer");
+    ip_store_mem_add_blob(src, &config, "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}");
+    ck_assert_int_eq(ip_store_mem_add_manifest(src, manifest, strlen(manifest),
+                                               IP_MT_DOCKER_MANIFEST, NULL, 0, &err),
+                     0);
+    ip_store_mem_add_blob(origin, &foreign, "foreign layer");
+    struct ip_copy_result res;
+
+    /* by default: left out, reported once with its image */
+    struct foreign_seen seen = {0};
+    struct ip_copy_opts co = {.foreign = on_foreign, .foreign_ctx = &seen};
+    struct ip_copy_item item = {.src_ref = digest};
+    struct ip_store *dst = ip_store_mem_new();
+    ck_assert_msg(ip_copy(src, dst, &item, 1, &co, &res, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(seen.met, 1);
+    ck_assert_int_eq(seen.left_out, 1);
+    ck_assert_uint_eq(seen.item, 0);
+    ck_assert_str_eq(seen.manifest, digest);
+    ck_assert(store_has(dst, &layer));
+    ck_assert(!store_has(dst, &foreign));
+    ip_store_free(dst);
+
+    /* asked for, the source lacks it, no origin: nothing is written */
+    co.include_nondistributable = true;
+    memset(&seen, 0, sizeof(seen));
+    dst = ip_store_mem_new();
+    ck_assert_int_eq(ip_copy(src, dst, &item, 1, &co, &res, &err), -IP_E_NOTFOUND);
+    ck_assert_msg(strstr(err.msg, foreign.digest) != NULL, "%s", err.msg);
+    ck_assert_int_eq(seen.met, 1);
+    ck_assert_int_eq(seen.left_out, 0);
+    ck_assert(!store_has(dst, &layer));
+    ck_assert(!store_has(dst, &config));
+    ip_store_free(dst);
+
+    /* the origin holds it: taken from there, the rest from the source */
+    item.origin = origin;
+    dst = ip_store_mem_new();
+    ck_assert_msg(ip_copy(src, dst, &item, 1, &co, &res, &err) == 0, "%s", err.msg);
+    ck_assert(store_has(dst, &foreign));
+    ck_assert(store_has(dst, &layer));
+    ip_store_free(dst);
+
+    ip_store_free(src);
+    ip_store_free(origin);
+    ip_desc_release(&layer);
+    ip_desc_release(&foreign);
+    ip_desc_release(&config);
+    free(manifest);
+}
+END_TEST
+
 Suite *suite_store(void)
 {
     Suite *s = suite_create("store");
@@ -1105,6 +1202,7 @@ Suite *suite_store(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("mem");
     tcase_add_test(tc, mem_store);
+    tcase_add_test(tc, copy_foreign_layer_from_origin);
     suite_add_tcase(s, tc);
     tc = tcase_create("temp-files");
     tcase_add_test(tc, temp_names_marked);
