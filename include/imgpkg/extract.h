@@ -63,6 +63,9 @@ struct ip_extract_opts {
      * tar streams of all layers together; passing it fails with IP_E_TOOBIG (a
      * file whose header states a size over the cap is refused before it is written). */
     int64_t max_bytes;
+    /* Optional: told of each layer as its extraction starts (index from 0). */
+    void (*on_layer)(void *ctx, const struct ip_desc *layer, size_t index, size_t n_layers);
+    void *on_layer_ctx;
 };
 
 /* Extracts the layers of image manifest m, read from store s (each blob verified

@@ -26,14 +26,27 @@ struct pull_opts {
  * this run lives, removed by a later run if this one is killed), then puts it
  * in place of `out`: exchanged with an existing directory in one step where
  * the file system can, the old one then removed. */
+struct layer_log {
+    const struct cli_global *g;
+    int indent;
+};
+
+static void log_layer(void *ctx, const struct ip_desc *layer, size_t index, size_t n)
+{
+    const struct layer_log *l = ctx;
+    ui_line(l->g, "%*sExtracting layer '%s' (%zu/%zu)", l->indent, "", layer->digest, index + 1, n);
+}
+
 static int extract_to(struct ip_store *s, const struct ip_manifest *m, const char *out,
-                      const struct pull_opts *o, struct ip_err *err)
+                      const struct pull_opts *o, const struct layer_log *log, struct ip_err *err)
 {
     cleanup_free char *parent = ip_dirname(out);
     cleanup_free char *base = ip_basename(out);
     cleanup_free char *tmp = NULL, *old = NULL;
     cleanup_close int lock = -1, old_lock = -1;
-    struct ip_extract_opts eo = {.keep_permissions = o->keep_permissions};
+    struct ip_extract_opts eo = {.keep_permissions = o->keep_permissions,
+                                 .on_layer = log ? log_layer : NULL,
+                                 .on_layer_ctx = (void *)log};
     int rc;
 
     if ((rc = ip_mkdirs(parent, err)) < 0)
@@ -246,25 +259,58 @@ static int load_from_registry(const struct pull_opts *o, struct ip_source_set *s
     return 0;
 }
 
-/* -r: every nested bundle into .imgpkg/bundles/sha256-HEX. */
-static int pull_nested(const struct cli_global *gl, const struct pull_opts *o,
-                       const struct ip_graph *g, bool from_registry, struct ip_err *err)
+/* -r: the nested bundles of b, depth first in the lock file's order, each
+ * into the root's .imgpkg/bundles/sha256-HEX, with imgpkg's lines: a bundle
+ * named again is skipped (by the reference images.yml gives), nested ones
+ * indented one step more. */
+struct nested {
+    const struct cli_global *g;
+    const struct pull_opts *o;
+    const struct ip_graph *graph;
+    bool from_registry;
+    const char **seen;
+    size_t n_seen, cap_seen, n_bundles;
+};
+
+static int pull_nested(struct nested *c, const struct ip_graph_node *b, int depth,
+                       struct ip_err *err)
 {
-    int rc;
-    for (size_t i = 1; i < g->n; i++) {
-        struct ip_graph_node *n = &g->nodes[i];
-        if (!n->is_bundle)
+    int ind = 2 * (depth + 1), rc;
+    for (size_t i = 0; i < b->lock.n_images; i++) {
+        const char *image = b->lock.images[i].image;
+        const char *at = strchr(image, '@');
+        long k = at ? ip_graph_find(c->graph, at + 1) : -1;
+        bool seen = false;
+        for (size_t j = 0; j < c->n_seen && !seen; j++)
+            seen = !strcmp(c->seen[j], image);
+        if (seen) {
+            if (k >= 0 && c->graph->nodes[k].is_bundle) {
+                ui_line(c->g, "%*sPulling nested bundle '%s'", ind, "", image);
+                ui_line(c->g, "%*sSkipped, already downloaded", ind, "");
+            }
             continue;
+        }
+        IP_GROW(c->seen, c->cap_seen, c->n_seen + 1);
+        c->seen[c->n_seen++] = image;
+        if (k < 0 || !c->graph->nodes[k].is_bundle)
+            continue;
+        const struct ip_graph_node *n = &c->graph->nodes[k];
+        if (depth == 0 && c->n_bundles++ == 0)
+            ui_line(c->g, "\nNested bundles");
         struct ip_manifest *nm = NULL;
         cleanup_free char *dir =
-            ip_xasprintf("%s/.imgpkg/bundles/sha256-%s", o->output, ip_digest_hex(n->digest));
+            ip_xasprintf("%s/.imgpkg/bundles/sha256-%s", c->o->output, ip_digest_hex(n->digest));
         if ((rc = ip_store_get_manifest(n->src, n->digest, &nm, err)) < 0)
             return rc;
-        ui_line(gl, "Pulling nested bundle '%s@%s'", ip_store_location(n->src), n->digest);
-        rc = extract_to(n->src, nm, dir, o, err);
+        ui_line(c->g, "%*sPulling nested bundle '%s@%s'", ind, "",
+                n->repo ? n->repo : ip_store_location(n->src), n->digest);
+        struct layer_log log = {c->g, ind + 2};
+        rc = extract_to(n->src, nm, dir, c->o, &log, err);
         ip_manifest_free(nm);
-        if (rc == 0 && from_registry)
-            rc = relocate_lock(gl, n, dir, false, err);
+        if (rc == 0)
+            rc = pull_nested(c, n, depth + 1, err);
+        if (rc == 0 && c->from_registry)
+            rc = relocate_lock(c->g, n, dir, false, err);
         if (rc < 0)
             return rc;
     }
@@ -332,19 +378,26 @@ static int pull_run(const struct cli_global *gl, void *opts, struct ip_err *err)
     }
     if ((rc = pick_platform(root->src, &m, err)) < 0)
         goto out;
-    ui_line(gl, "Pulling %s '%s@%s'", root->is_bundle ? "bundle" : "image", ip_store_location(root->src),
+    bool as_bundle = root->is_bundle && !o->image;
+    ui_line(gl, "Pulling %s '%s@%s'", as_bundle ? "bundle" : "image", ip_store_location(root->src),
             root->digest);
-    if ((rc = extract_to(root->src, m, o->output, o, err)) < 0)
+    struct layer_log log = {gl, as_bundle ? 2 : 0};
+    if ((rc = extract_to(root->src, m, o->output, o, &log, err)) < 0)
         goto out;
     bool from_registry = !o->tar && !o->layout;
-    if (root->is_bundle && from_registry && !o->image) {
-        if (!root->lock.n_images && !root->lock.images)
-            ip_bundle_images_lock(root->src, m, &root->lock, err);
-        if ((rc = relocate_lock(gl, root, o->output, true, err)) < 0)
+    if (as_bundle && !root->lock.n_images && !root->lock.images &&
+        (rc = ip_bundle_images_lock(root->src, m, &root->lock, err)) < 0)
+        goto out;
+    if (o->recursive && as_bundle) {
+        struct nested c = {.g = gl, .o = o, .graph = &g, .from_registry = from_registry};
+        rc = pull_nested(&c, root, 0, err);
+        free(c.seen);
+        if (rc < 0)
             goto out;
     }
-    if (o->recursive && root->is_bundle)
-        rc = pull_nested(gl, o, &g, from_registry, err);
+    /* the root's lock last, as imgpkg */
+    if (as_bundle && from_registry)
+        rc = relocate_lock(gl, root, o->output, true, err);
 out:
     ip_manifest_free(m);
     ip_graph_release(&g);

@@ -588,6 +588,8 @@ int ip_extract_image(struct ip_store *s, const struct ip_manifest *m, const char
         x.layer = &m->layers[i];
         x.index = i;
         x.n_layers = m->n_layers;
+        if (o && o->on_layer)
+            o->on_layer(o->on_layer_ctx, x.layer, i, m->n_layers);
         rc = extract_layer(&x, zstd);
     }
     free(x.buf);

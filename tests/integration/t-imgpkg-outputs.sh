@@ -601,3 +601,67 @@ $d ./sub/run.sh"
     (umask 000 && imgpkg copy -b "$REG_ADDR/op/modes:v1" --to-repo "$REG_ADDR/op/modes-copy" --lock-output lock.yml > /dev/null)
     assert_eq 600 "$(stat -c %a lock.yml)" "mode of --lock-output"
 }
+
+# ---------- pull's lines ----------
+
+# op_layer REPO REF: the digest of the first layer of REPO:REF.
+op_layer() {
+    curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+        -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        "http://$REG_ADDR/v2/$1/manifests/$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"])'
+}
+
+test_outputs_pull_lines() {
+    local r=$REG_ADDR/op img l3 l2 l1
+    img=$(op_push_image op/pl-img:v1)
+    mkdir -p b3/.imgpkg b2/.imgpkg b1/.imgpkg
+    echo 3 > b3/x && echo 2 > b2/x && echo 1 > b1/x
+    printf 'apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: %s\n' "$r/pl-img@$img" > b3/.imgpkg/images.yml
+    imgpkg push -b "$r/pl3:v1" -f b3 > /dev/null
+    l3=$(op_digest op/pl3 v1)
+    printf 'apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: %s\n- image: %s\n' "$r/pl-img@$img" "$r/pl3@$l3" > b2/.imgpkg/images.yml
+    imgpkg push -b "$r/pl2:v1" -f b2 > /dev/null
+    l2=$(op_digest op/pl2 v1)
+    printf 'apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: %s\n- image: %s\n' "$r/pl2@$l2" "$r/pl3@$l3" > b1/.imgpkg/images.yml
+    imgpkg push -b "$r/pl1:v1" -f b1 > /dev/null
+    l1=$(op_digest op/pl1 v1)
+    # depth first in the lock's order, one more indent per level, a bundle
+    # named again skipped; the root's lock last
+    imgpkg pull -b "$r/pl1:v1" -r -o out --tty > pull.txt
+    op_same pull.txt "Pulling bundle '$r/pl1@$l1'
+  Extracting layer '$(op_layer op/pl1 v1)' (1/1)
+
+Nested bundles
+  Pulling nested bundle '$r/pl2@$l2'
+    Extracting layer '$(op_layer op/pl2 v1)' (1/1)
+    Pulling nested bundle '$r/pl3@$l3'
+      Extracting layer '$(op_layer op/pl3 v1)' (1/1)
+  Pulling nested bundle '$r/pl3@$l3'
+  Skipped, already downloaded
+
+Locating image lock file images...
+One or more images not found in bundle repo; skipping lock file update
+
+Succeeded
+"
+    [ -f "out/.imgpkg/bundles/sha256-${l2#sha256:}/x" ] || fail "nested bundle not pulled"
+    [ -f "out/.imgpkg/bundles/sha256-${l3#sha256:}/x" ] || fail "second-level bundle not pulled"
+    # an image: its layers unindented
+    imgpkg pull -i "$r/pl-img:v1" -o img --tty > img.txt
+    op_same img.txt "Pulling image '$r/pl-img@$img'
+Extracting layer '$(op_layer op/pl-img v1)' (1/1)
+
+Succeeded
+"
+    # --json: each of those lines
+    imgpkg pull -i "$r/pl-img:v1" -o img2 --json > img.json
+    op_same img.json "{
+    \"Tables\": null,
+    \"Blocks\": null,
+    \"Lines\": [
+        \"Pulling image '$r/pl-img@$img'\\n\",
+        \"Extracting layer '$(op_layer op/pl-img v1)' (1/1)\\n\",
+        \"Succeeded\"
+    ]
+}"
+}
