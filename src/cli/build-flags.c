@@ -24,6 +24,11 @@ const struct flag build_flag_table[] = {
     {"labels", 'l', FLAG_MAP, B(labels), "Set labels on image (format: KEY=VALUE)", NULL, 0},
     {"compression-level", 0, FLAG_INT, B(compression_level),
      "gzip level of the layer, 1 (fastest) to 9", "1", 0},
+    {"oci", 0, FLAG_BOOL, B(oci),
+     "Use OCI media types (application/vnd.oci.*), needed by skopeo's oci:/oci-archive:, umoci "
+     "and oci-image-tool; the default (Docker schema 2, as imgpkg makes it) is what the real "
+     "imgpkg's copy requires and what podman/docker/containerd load",
+     NULL, 0},
     FLAG_END,
 };
 
@@ -51,5 +56,6 @@ int build_from_flags(const struct build_flags *f, const char *tmp_dir, bool tran
     bo.tmp_dir = tmp_dir;
     bo.layer_transient = transient;
     bo.layer_into = layer_into;
+    bo.docker_media_types = !f->oci;
     return ip_build(&bo, out, err);
 }

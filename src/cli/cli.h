@@ -104,6 +104,7 @@ struct build_flags {
     bool preserve_permissions;
     struct flag_map labels;
     int compression_level;
+    bool oci; /* OCI media types instead of Docker schema 2 */
 };
 extern const struct flag build_flag_table[];
 struct ip_build_result;

@@ -119,9 +119,10 @@ static int push_layout(const struct cli_global *g, struct push_opts *o,
         return ip_err_set(err, IP_E_USAGE, "Expected only one of --tar and --oci-tar");
     if (tar && o->oci_layout)
         return ip_err_set(err, IP_E_USAGE, "Expected only one of --tar and --oci-layout");
-    if (o->bf.files.n || o->to_oci_tar)
-        return ip_err_set(err, IP_E_USAGE,
-                          "--file and --to-oci-tar cannot be used with --tar or --oci-layout");
+    if (o->bf.files.n || o->to_oci_tar || o->bf.oci)
+        return ip_err_set(
+            err, IP_E_USAGE,
+            "--file, --to-oci-tar and --oci cannot be used with --tar or --oci-layout");
     if ((rc = open_layout_source(tar, o->oci_layout, &src, err)) < 0)
         return rc;
     struct publish_opts po = {.to_repo = o->to_repo,

@@ -11,7 +11,6 @@
 struct save_opts {
     struct build_flags bf;
     char *to_tar, *to_oci_tar, *to_layout;
-    bool oci;
 };
 
 #define O(field) offsetof(struct save_opts, field)
@@ -21,7 +20,6 @@ static const struct flag save_flags[] = {
     {"to-oci-tar", 0, FLAG_STRING, O(to_oci_tar), "Same as --to-tar", NULL, 0},
     {"to-oci-layout", 0, FLAG_STRING, O(to_layout),
      "Write into the OCI image layout directory DIR (created or added to)", NULL, 0},
-    {"oci", 0, FLAG_BOOL, O(oci), "Use OCI media types (the default)", NULL, 0},
     FLAG_END,
 };
 

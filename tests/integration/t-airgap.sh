@@ -144,7 +144,7 @@ kind: ImagesLock
 images:
 - image: $A_ADDR/ag/nimg@$AG_NIMG
 YAML
-    imgpkg push -b "$A_ADDR/ag/inner:v1" -f inner > /dev/null
+    imgpkg push --oci -b "$A_ADDR/ag/inner:v1" -f inner > /dev/null
     AG_INNER=$(ag_digest "docker://$A_ADDR/ag/inner:v1")
     mkdir -p outer/.imgpkg outer/config/sub
     echo "kind: ConfigMap" > outer/config/cm.yml
@@ -165,7 +165,7 @@ images:
     kbld.carvel.dev/id: multi
 - image: $A_ADDR/ag/inner@$AG_INNER
 YAML
-    imgpkg push -b "$A_ADDR/ag/bundle:v1" -f outer > /dev/null
+    imgpkg push --oci -b "$A_ADDR/ag/bundle:v1" -f outer > /dev/null
     AG_BUNDLE=$(ag_digest "docker://$A_ADDR/ag/bundle:v1")
 }
 

@@ -82,7 +82,7 @@ cr_drive() {
 # cr_layout_step N: save v1 with new content into lay/, killed at point N.
 cr_layout_step() {
     local n=$1 got
-    cr_run $n imgpkg save -i example.com/crash/app:v1 -f new --to-oci-layout lay
+    cr_run $n imgpkg save --oci -i example.com/crash/app:v1 -f new --to-oci-layout lay
     # whatever the point: a layout that verifies, v1 the old image or the new one
     imgpkg verify --oci-layout lay > verify.out 2>&1 ||
         fail "after the kill at point $n the layout does not verify: $(cat verify.out)"
@@ -101,8 +101,8 @@ cr_layout_step() {
 test_crash_save_into_existing_layout() {
     cr_random old 25
     cr_random new 25
-    imgpkg save -i example.com/crash/app:v1 -f old --to-oci-layout lay > /dev/null
-    imgpkg save -i example.com/crash/app:v1 -f new --to-oci-layout ref > /dev/null
+    imgpkg save --oci -i example.com/crash/app:v1 -f old --to-oci-layout lay > /dev/null
+    imgpkg save --oci -i example.com/crash/app:v1 -f new --to-oci-layout ref > /dev/null
     CR_OLD=$(cr_digest oci:lay:v1)
     CR_NEW=$(cr_digest oci:ref:v1)
     [ "$CR_OLD" != "$CR_NEW" ] || fail "old and new content have the same digest"
@@ -120,7 +120,7 @@ test_crash_save_into_existing_layout() {
 # cr_tar_step N: save with new content over dst/out.tar, killed at point N.
 cr_tar_step() {
     local n=$1
-    cr_run $n imgpkg save -i example.com/crash/app:v1 -f new --to-tar dst/out.tar
+    cr_run $n imgpkg save --oci -i example.com/crash/app:v1 -f new --to-tar dst/out.tar
     cr_gone "$CR_PREV"
     CR_PREV=$(cr_temps dst)
     if [ $CR_RC = 0 ]; then
@@ -139,16 +139,16 @@ test_crash_save_tarball_over_existing() {
     cr_random old 25
     cr_random new 25
     mkdir dst
-    imgpkg save -i example.com/crash/app:v1 -f old --to-tar dst/out.tar > /dev/null
+    imgpkg save --oci -i example.com/crash/app:v1 -f old --to-tar dst/out.tar > /dev/null
     cp dst/out.tar old.tar
     # save is deterministic: the new tarball is this one, byte for byte
-    imgpkg save -i example.com/crash/app:v1 -f new --to-tar new.tar > /dev/null
+    imgpkg save --oci -i example.com/crash/app:v1 -f new --to-tar new.tar > /dev/null
     cmp -s old.tar new.tar && fail "old and new tarballs are the same"
     CR_PREV=""
     cr_drive 2 20 cr_tar_step
     echo "save --to-tar: killed at $CR_KILLS points, runs complete from point $CR_LAST"
-    cr_run 1 imgpkg save -i example.com/crash/app:v1 -f new --to-tar dst/out.tar
-    imgpkg save -i example.com/crash/app:v1 -f new --to-tar dst/out.tar > /dev/null
+    cr_run 1 imgpkg save --oci -i example.com/crash/app:v1 -f new --to-tar dst/out.tar
+    imgpkg save --oci -i example.com/crash/app:v1 -f new --to-tar dst/out.tar > /dev/null
     cmp dst/out.tar new.tar
     assert_eq "" "$(cr_temps dst)" "temporary files left beside the tarball"
     assert_eq "out.tar" "$(ls -A dst)" "entries beside the tarball"
@@ -200,8 +200,8 @@ cr_copy_staged_step() {
 test_crash_copy_to_tar_over_existing() {
     cr_random new 25
     cr_random old 1
-    imgpkg push -i "$REG_ADDR/crash/app:v1" -f new > /dev/null
-    imgpkg push -i "$REG_ADDR/crash/old:v1" -f old > /dev/null
+    imgpkg push --oci -i "$REG_ADDR/crash/app:v1" -f new > /dev/null
+    imgpkg push --oci -i "$REG_ADDR/crash/old:v1" -f old > /dev/null
     mkdir dst
     imgpkg copy -i "$REG_ADDR/crash/old:v1" --to-tar dst/out.tar > /dev/null
     cp dst/out.tar old.tar

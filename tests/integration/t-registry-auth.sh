@@ -234,7 +234,7 @@ test_registry_auth_token_push_and_pull() {
         "$(skopeo inspect --tls-verify=false --creds "$RA_USER:$RA_PASS" --format '{{.Digest}}' "docker://$RA_TOK_ADDR/tok/app:v1")" \
         "digest read back"
     # push --tar and copy --tar into other repositories: each token asks for that repository only
-    imgpkg save -i example.com/tok/image:v2 -f f --to-tar b.tar > /dev/null
+    imgpkg save --oci -i example.com/tok/image:v2 -f f --to-tar b.tar > /dev/null
     : > "$RA_TOK_LOG"
     imgpkg push --tar b.tar --to-repo "$RA_TOK_ADDR/tok/pushed" "${creds[@]}" > /dev/null
     assert_eq "repository:tok/pushed:pull,push" "$(sort -u "$RA_TOK_LOG")" "scopes asked by push --tar"

@@ -32,7 +32,7 @@ rg_tags() {
 test_registry_push_files_with_tarball_and_lock() {
     make_bundle b
     head -c 40000 /dev/urandom > b/config/random.bin
-    imgpkg push --tty -b "$REG_ADDR/x/bundle:v1" -f b --to-oci-tar out.tar --lock-output lock.yml > out.txt
+    imgpkg push --tty --oci -b "$REG_ADDR/x/bundle:v1" -f b --to-oci-tar out.tar --lock-output lock.yml > out.txt
     pushed=$(sed -n "s|^Pushed '$REG_ADDR/x/bundle@\(sha256:[0-9a-f]\{64\}\)'\$|\1|p" out.txt)
     [ -n "$pushed" ] || fail "no Pushed line: $(cat out.txt)"
     reg=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/x/bundle:v1")
@@ -126,7 +126,7 @@ test_registry_push_large_layer_streamed() {
     mkdir f
     head -c $((9 * 1024 * 1024)) /dev/urandom > f/big.bin
     echo small > f/small.txt
-    imgpkg push --tty -i "$REG_ADDR/rg-large/app:v1" -f f --to-oci-tar out.tar > out.txt
+    imgpkg push --tty --oci -i "$REG_ADDR/rg-large/app:v1" -f f --to-oci-tar out.tar > out.txt
     pushed=$(sed -n "s|^Pushed '$REG_ADDR/rg-large/app@\(sha256:[0-9a-f]\{64\}\)'\$|\1|p" out.txt)
     assert_eq "$pushed" "$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/rg-large/app:v1")" "registry digest"
     rg_same_image oci-archive:out.tar:v1 "docker://$REG_ADDR/rg-large/app:v1"
@@ -141,7 +141,7 @@ test_registry_push_large_layer_streamed() {
 test_registry_push_tar_keeps_digests() {
     make_bundle b
     head -c 30000 /dev/urandom > b/data.bin
-    imgpkg save -b example.com/team/bundle:v3 -f b --to-tar bundle.tar > /dev/null
+    imgpkg save --oci -b example.com/team/bundle:v3 -f b --to-tar bundle.tar > /dev/null
     # --to-repo: the tag is the image's ref.name in the tarball
     imgpkg push --tar bundle.tar --to-repo "$REG_ADDR/rg-tar/torepo" > /dev/null
     assert_eq "v3" "$(rg_tags rg-tar/torepo)" "tags after --to-repo"
@@ -153,7 +153,7 @@ test_registry_push_tar_keeps_digests() {
         "$REG_ADDR/rg-tar/named@$(skopeo inspect --format '{{.Digest}}' oci-archive:bundle.tar:v3)"
     # a plain image with -i, from a layout directory
     make_files f
-    imgpkg save -i example.com/team/files:v1 -f f --to-oci-layout lay > /dev/null
+    imgpkg save --oci -i example.com/team/files:v1 -f f --to-oci-layout lay > /dev/null
     imgpkg push --oci-layout lay -i "$REG_ADDR/rg-tar/image:one" > /dev/null
     rg_same_image oci:lay:v1 "docker://$REG_ADDR/rg-tar/image:one"
     # pushing the same thing again is a no-op that succeeds
@@ -235,7 +235,7 @@ while True:
 test_registry_failed_push_leaves_no_tag() {
     mkdir f
     head -c 60000 /dev/urandom > f/random.bin
-    imgpkg save -i example.com/team/broken:v1 -f f --to-tar good.tar > /dev/null
+    imgpkg save --oci -i example.com/team/broken:v1 -f f --to-tar good.tar > /dev/null
     layer=$(skopeo inspect --raw oci-archive:good.tar:v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"])')
     # the same tarball, one byte of the layer blob flipped
     python3 - good.tar bad.tar "blobs/sha256/${layer#sha256:}" <<'EOF'

@@ -65,7 +65,7 @@ ts_same_tree() {
 
 test_save_bundle_tarball_read_by_skopeo() {
     make_bundle b
-    imgpkg save -b example.com/team/bundle:v1 -f b --to-tar out.tar > out.txt
+    imgpkg save --oci -b example.com/team/bundle:v1 -f b --to-tar out.tar > out.txt
     assert_contains "$(cat out.txt)" "Saved bundle 'example.com/team/bundle:v1@sha256:"
     assert_contains "$(cat out.txt)" "' to out.tar"
     ours=$(ts_digest_of out.txt)
@@ -77,11 +77,16 @@ test_save_bundle_tarball_read_by_skopeo() {
     skopeo inspect docker-archive:out.tar > dinsp.json
     assert_eq "true" "$(json dinsp.json "d['Labels']['dev.carvel.imgpkg.bundle']")" "docker-archive label"
     imgpkg verify --tar out.tar > /dev/null
+    # the default (Docker media types, as imgpkg): skopeo reads it as a Docker archive
+    imgpkg save -b example.com/team/bundle:v1 -f b --to-tar docker.tar > out2.txt
+    skopeo inspect docker-archive:docker.tar > dinsp2.json
+    assert_eq "true" "$(json dinsp2.json "d['Labels']['dev.carvel.imgpkg.bundle']")" "docker-archive label (default)"
+    imgpkg verify --tar docker.tar > /dev/null
 }
 
 test_save_layout_read_by_peers() {
     make_bundle b
-    imgpkg save -b example.com/team/bundle:v1 -f b --to-oci-layout lay > out.txt
+    imgpkg save --oci -b example.com/team/bundle:v1 -f b --to-oci-layout lay > out.txt
     ours=$(ts_digest_of out.txt)
     skopeo inspect oci:lay:v1 > insp.json
     assert_eq "true" "$(json insp.json "d['Labels']['dev.carvel.imgpkg.bundle']")" "bundle label"
@@ -100,7 +105,7 @@ test_save_registry_round_trip() {
     make_bundle b
     mkdir -p b/config/empty-dir
     head -c 70000 /dev/urandom > b/config/random.bin
-    imgpkg save -b example.com/team/rt:v3 -f b --to-tar out.tar > out.txt
+    imgpkg save --oci -b example.com/team/rt:v3 -f b --to-tar out.tar > out.txt
     ours=$(ts_digest_of out.txt)
     skopeo copy -q --dest-tls-verify=false oci-archive:out.tar:v3 "docker://$REG_ADDR/it/roundtrip:v3" > /dev/null
     theirs=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_ADDR/it/roundtrip:v3")
@@ -115,7 +120,7 @@ test_save_registry_round_trip() {
 
 test_save_image_with_i() {
     make_files f
-    imgpkg save -i example.com/team/files:v2 -f f --to-tar out.tar > out.txt
+    imgpkg save --oci -i example.com/team/files:v2 -f f --to-tar out.tar > out.txt
     assert_contains "$(cat out.txt)" "Saved image 'example.com/team/files:v2@sha256:"
     skopeo inspect oci-archive:out.tar:v2 > insp.json
     assert_eq "-" "$(json insp.json "(d['Labels'] or {}).get('dev.carvel.imgpkg.bundle', '-')")" "bundle label on an image"
@@ -128,7 +133,7 @@ test_save_image_with_i() {
 
 test_save_unnamed_is_latest() {
     make_files f
-    imgpkg save -f f --to-oci-layout lay > out.txt
+    imgpkg save --oci -f f --to-oci-layout lay > out.txt
     assert_contains "$(cat out.txt)" "Saved image 'latest@sha256:"
     assert_eq 1 "$(json lay/index.json "len(d['manifests'])")" "entries"
     assert_eq "{'org.opencontainers.image.ref.name': 'latest'}" \
@@ -146,7 +151,7 @@ test_save_unnamed_is_latest() {
 
 test_save_labels_in_config() {
     make_bundle b
-    imgpkg save -b example.com/l:v1 -l team=core -l "owner=a b" --labels x.y/z=1 -f b --to-oci-layout lay > /dev/null
+    imgpkg save --oci -b example.com/l:v1 -l team=core -l "owner=a b" --labels x.y/z=1 -f b --to-oci-layout lay > /dev/null
     want="[('dev.carvel.imgpkg.bundle', 'true'), ('owner', 'a b'), ('team', 'core'), ('x.y/z', '1')]"
     assert_eq "$want" "$(ts_labels lay v1)" "labels in the config"
     labels=$(skopeo inspect oci:lay:v1 | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)["Labels"].items()))')
@@ -233,7 +238,8 @@ test_save_index_json_shape() {
     assert_eq "application/vnd.oci.image.index.v1+json" "$(json lay/index.json "d['mediaType']")"
     assert_eq 1 "$(json lay/index.json "len(d['manifests'])")"
     e="d['manifests'][0]"
-    assert_eq "application/vnd.oci.image.manifest.v1+json" "$(json lay/index.json "${e}['mediaType']")"
+    # imgpkg's media types by default (Docker schema 2), in an OCI index
+    assert_eq "application/vnd.docker.distribution.manifest.v2+json" "$(json lay/index.json "${e}['mediaType']")"
     assert_eq "v7" "$(json lay/index.json "${e}['annotations']['org.opencontainers.image.ref.name']")" "ref.name"
     assert_eq "localhost:5000/team/app:v7" \
         "$(json lay/index.json "${e}['annotations']['io.containerd.image.name']")" "containerd name"
@@ -245,6 +251,17 @@ test_save_index_json_shape() {
     imgpkg save -i team/app:v8 -f f --to-oci-layout lay > /dev/null
     assert_eq "docker.io/team/app:v8" \
         "$(json lay/index.json "[m['annotations']['io.containerd.image.name'] for m in d['manifests'] if m['annotations']['org.opencontainers.image.ref.name'] == 'v8'][0]")"
+    # --oci: OCI media types for the manifest, config and layer
+    imgpkg save --oci -i team/app:v9 -f f --to-oci-layout lay > /dev/null
+    e="[m for m in d['manifests'] if m['annotations']['org.opencontainers.image.ref.name'] == 'v9'][0]"
+    assert_eq "application/vnd.oci.image.manifest.v1+json" "$(json lay/index.json "${e}['mediaType']")" "--oci manifest"
+    m=$(json lay/index.json "${e}['digest']")
+    assert_eq "application/vnd.oci.image.config.v1+json" "$(json "$(ts_blob lay "$m")" "d['config']['mediaType']")" "--oci config"
+    assert_eq "application/vnd.oci.image.layer.v1.tar+gzip" "$(json "$(ts_blob lay "$m")" "d['layers'][0]['mediaType']")" "--oci layer"
+    e="[m for m in d['manifests'] if m['annotations']['org.opencontainers.image.ref.name'] == 'v8'][0]"
+    m=$(json lay/index.json "${e}['digest']")
+    assert_eq "application/vnd.docker.container.image.v1+json" "$(json "$(ts_blob lay "$m")" "d['config']['mediaType']")" "default config"
+    assert_eq "application/vnd.docker.image.rootfs.diff.tar.gzip" "$(json "$(ts_blob lay "$m")" "d['layers'][0]['mediaType']")" "default layer"
 }
 
 test_save_adds_to_existing_layout() {
@@ -252,9 +269,9 @@ test_save_adds_to_existing_layout() {
     echo one > a/f
     echo two > b/f
     echo three > c/f
-    imgpkg save -i example.com/app:v1 -f a --to-oci-layout lay > out1.txt
+    imgpkg save --oci -i example.com/app:v1 -f a --to-oci-layout lay > out1.txt
     d1=$(ts_digest_of out1.txt)
-    imgpkg save -i example.com/other:v2 -f b --to-oci-layout lay > out2.txt
+    imgpkg save --oci -i example.com/other:v2 -f b --to-oci-layout lay > out2.txt
     d2=$(ts_digest_of out2.txt)
     assert_eq 2 "$(json lay/index.json "len(d['manifests'])")" "entries after the second save"
     assert_eq "$d1" "$(ts_manifest_digest lay v1)"
@@ -264,7 +281,7 @@ test_save_adds_to_existing_layout() {
     entry2_before=$(json lay/index.json "[m for m in d['manifests'] if m['digest'] == '$d2']")
 
     # v1 moves to new content: the old entry loses the tag (and its name)
-    imgpkg save -i example.com/app:v1 -f c --to-oci-layout lay > out3.txt
+    imgpkg save --oci -i example.com/app:v1 -f c --to-oci-layout lay > out3.txt
     d3=$(ts_digest_of out3.txt)
     [ "$d3" != "$d1" ] || fail "different content, same digest"
     assert_eq 3 "$(json lay/index.json "len(d['manifests'])")" "entries after moving v1"

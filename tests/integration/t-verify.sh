@@ -107,8 +107,8 @@ tv_bad() {
 test_verify_good_output() {
     tv_save lay
     make_bundle b
-    imgpkg save -b example.com/v/bundle:b1 -f b --to-oci-layout lay > /dev/null
-    imgpkg save -b example.com/v/bundle:b1 -f b --to-tar out.tar > /dev/null
+    imgpkg save --oci -b example.com/v/bundle:b1 -f b --to-oci-layout lay > /dev/null
+    imgpkg save --oci -b example.com/v/bundle:b1 -f b --to-tar out.tar > /dev/null
     imgpkg verify --oci-layout lay > ok1.out
     assert_contains "$(cat ok1.out)" "Verified lay: 2 manifests, 4 blobs, no problems"
     imgpkg verify --tar out.tar > ok2.out
