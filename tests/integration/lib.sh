@@ -88,17 +88,43 @@ assert_file_absent() {
     [ ! -e "$1" ] || fail "'$1' should not exist"
 }
 
-# expect_fail PATTERN CMD...: CMD must exit non-zero with exactly one line on
-# stderr that contains PATTERN (grep -E).
+# error_joined TEXT: checks that TEXT (the stderr of a failed run) is one error
+# in imgpkg's multi-line form -- "imgpkg: Error: " once, at the start of the
+# first line, each further line indented by two spaces more than the one
+# before -- and prints it with the line breaks undone (each continuation
+# line's indentation stripped, the lines joined with a space).
+error_joined() {
+    printf '%s\n' "$1" | awk '
+        NR == 1 {
+            if (index($0, "imgpkg: Error: ") != 1) bad = "lacks the imgpkg: Error: prefix"
+            msg = $0
+            next
+        }
+        {
+            ind = match($0, /[^ ]/) - 1
+            if (ind != 2 * (NR - 1)) bad = "line " NR " is not indented by " 2 * (NR - 1) " spaces"
+            sub(/^ +/, "")
+            msg = msg " " $0
+        }
+        END {
+            n = gsub(/imgpkg: Error: /, "&", msg)
+            if (n != 1) bad = bad " (" n " imgpkg: Error: prefixes)"
+            if (bad != "") { print bad > "/dev/stderr"; exit 1 }
+            print msg
+        }'
+}
+
+# expect_fail PATTERN CMD...: CMD must exit non-zero with one error on stderr
+# (imgpkg's multi-line form, see error_joined) whose text, line breaks undone,
+# matches PATTERN (grep -E).
 expect_fail() {
     local pat=$1
     shift
-    local out rc=0
+    local out msg rc=0
     out=$("$@" 2>&1 >/dev/null) || rc=$?
     [ "$rc" != 0 ] || fail "expected failure of: $*"
-    [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "expected one error line, got: $out"
-    printf '%s\n' "$out" | grep -Eq -- "$pat" || fail "error '$out' does not match '$pat'"
-    printf '%s\n' "$out" | grep -q '^imgpkg: Error: ' || fail "error lacks the 'imgpkg: Error:' prefix: $out"
+    msg=$(error_joined "$out") || fail "expected one error in imgpkg's form, got: $out"
+    printf '%s\n' "$msg" | grep -Eq -- "$pat" || fail "error '$msg' does not match '$pat'"
 }
 
 # json FILE EXPR: evaluates a Python expression over the parsed JSON document `d`.

@@ -69,8 +69,8 @@ fa_timed() {
     [ "$secs" -lt "$max" ] || fail "took ${secs}s (bound ${max}s): $*"
 }
 
-# fa_fails MAX CMD...: CMD must fail with exactly one line on stderr,
-# "imgpkg: Error: ...", within MAX s.
+# fa_fails MAX CMD...: CMD must fail with one error on stderr, "imgpkg:
+# Error: ..." (imgpkg's multi-line form), within MAX s.
 fa_fails() {
     local max=$1 start secs out rc=0
     shift
@@ -80,8 +80,7 @@ fa_fails() {
     echo "failed in ${secs}s (rc $rc): $*"
     echo "    $out"
     [ "$rc" != 0 ] || fail "expected failure of: $*"
-    [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "expected one error line, got: $out"
-    case $out in "imgpkg: Error: "*) ;; *) fail "error lacks the 'imgpkg: Error:' prefix: $out" ;; esac
+    error_joined "$out" > /dev/null || fail "expected one error in imgpkg's form, got: $out"
     [ "$secs" -lt "$max" ] || fail "took ${secs}s to fail (bound ${max}s): $*"
 }
 

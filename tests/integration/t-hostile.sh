@@ -512,9 +512,8 @@ hs_tar_refused() {
         if imgpkg verify --tar "$c.tar" > "$T.verify" 2> "$T.verify.err"; then
             fail "verify accepted $c.tar: $(cat "$T.verify")"
         fi
-        [ "$(wc -l < "$T.verify.err")" = 1 ] || fail "verify $c: $(cat "$T.verify.err")"
-        grep -q '^imgpkg: Error: ' "$T.verify.err" || fail "verify $c: $(cat "$T.verify.err")"
-        grep -Eq -- "$pat" "$T.verify.err" "$T.verify" ||
+        error_joined "$(cat "$T.verify.err")" > "$T.verify.msg" || fail "verify $c: $(cat "$T.verify.err")"
+        grep -Eq -- "$pat" "$T.verify.msg" "$T.verify" ||
             fail "verify $c: '$pat' in neither $(cat "$T.verify.err" "$T.verify")"
         hs_snap > "$T.after"
         cmp -s "$T.before" "$T.after" || fail "verify $c changed files"

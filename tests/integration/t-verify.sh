@@ -98,8 +98,8 @@ tv_bad() {
     for dg in "$@"; do
         grep '^problem: ' verify.out | grep -qF "$dg" || fail "no problem line names $dg: $(cat verify.out)"
     done
-    assert_eq 1 "$(wc -l < verify.err)" "stderr lines"
-    grep -q "^imgpkg: Error: .*problem" verify.err || fail "stderr: $(cat verify.err)"
+    error_joined "$(cat verify.err)" > verify.msg || fail "stderr: $(cat verify.err)"
+    grep -q "^imgpkg: Error: .*problem" verify.msg || fail "stderr: $(cat verify.err)"
 }
 
 # ---------- good output ----------

@@ -1,9 +1,11 @@
 /* test-cli.c - the command-line flag parser: long and short forms, values
  * given with '=' or as the next argument, tables joined at run time, global
- * flags before and after positional arguments, defaults, durations, help. */
+ * flags before and after positional arguments, defaults, durations, help;
+ * and imgpkg's multi-line error form. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "errfmt.h"
 #include "flags.h"
 #include "suites.h"
 
@@ -266,6 +268,42 @@ START_TEST(help_layout)
 }
 END_TEST
 
+static void expect_multiline(const char *msg, const char *want)
+{
+    char *got = cli_error_multiline(msg);
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+
+START_TEST(errors_in_multiline_form)
+{
+    /* the example real imgpkg prints */
+    expect_multiline("Fetching image: GET http://127.0.0.1:5999/v2/nope/x/manifests/v1: "
+                     "MANIFEST_UNKNOWN: manifest unknown; map[Tag:v1]",
+                     "Fetching image:\n"
+                     "  GET http://127.0.0.1:5999/v2/nope/x/manifests/v1:\n"
+                     "    MANIFEST_UNKNOWN: manifest unknown; map[Tag:v1]");
+    /* only before an uppercase letter */
+    expect_multiline("Parsing 'x': invalid reference: a", "Parsing 'x': invalid reference: a");
+    expect_multiline("a: b: C", "a: b:\n  C");
+    /* never inside brackets, nested or not */
+    expect_multiline("Outer (inner: Not split [deep: No]): Split",
+                     "Outer (inner: Not split [deep: No]):\n  Split");
+    expect_multiline("{a: B}: C", "{a: B}:\n  C");
+    /* a bracket left open: nothing after it is split */
+    expect_multiline("A: B (c: D", "A:\n  B (c: D");
+    /* a closing bracket alone is text */
+    expect_multiline("x) y: Z", "x) y:\n  Z");
+    /* raw text */
+    expect_multiline("A: ...|b: C|...: D", "A: ...|b: C|...:\n  D");
+    /* newlines from libraries become spaces first */
+    expect_multiline("Reading: line one\nline: Two", "Reading: line one line:\n  Two");
+    expect_multiline("Reading: Line one\nline: Two", "Reading:\n  Line one line:\n    Two");
+    expect_multiline("", "");
+    expect_multiline("trailing: ", "trailing: ");
+}
+END_TEST
+
 Suite *suite_cli(void)
 {
     Suite *s = suite_create("cli");
@@ -279,6 +317,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, errors_in_pflag_wording);
     tcase_add_test(tc, go_durations);
     tcase_add_test(tc, help_layout);
+    tcase_add_test(tc, errors_in_multiline_form);
     suite_add_tcase(s, tc);
     return s;
 }
