@@ -107,28 +107,37 @@ nd_layer() {
 
 # nd_push_image REG REPO TAG FOREIGN=URL...: pushes a Docker image with one
 # ordinary layer (uploaded) and a foreign layer per FOREIGN=URL (not uploaded;
-# its descriptor carries the URL); prints the manifest digest.
+# its descriptor carries the URL); prints the manifest digest.  With ND_OCI=1,
+# an OCI image whose such layers are application/vnd.oci.image.layer.nondistributable.v1.tar+gzip.
 nd_push_image() {
     local reg=$1 repo=$2 tag=$3 w layers diffs f u
+    local mt_m=application/vnd.docker.distribution.manifest.v2+json
+    local mt_c=application/vnd.docker.container.image.v1+json
+    local mt_l=application/vnd.docker.image.rootfs.diff.tar.gzip mt_f=$ND_MT_FOREIGN
+    if [ "${ND_OCI:-}" = 1 ]; then
+        mt_m=application/vnd.oci.image.manifest.v1+json
+        mt_c=application/vnd.oci.image.config.v1+json
+        mt_l=application/vnd.oci.image.layer.v1.tar+gzip
+        mt_f=application/vnd.oci.image.layer.nondistributable.v1.tar+gzip
+    fi
     shift 3
     w=$(mktemp -d "$T/img.XXXXXX")
     nd_layer "$w/l1"
-    layers="{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":$(stat -c%s "$w/l1"),\"digest\":\"$(nd_digest "$w/l1")\"}"
+    layers="{\"mediaType\":\"$mt_l\",\"size\":$(stat -c%s "$w/l1"),\"digest\":\"$(nd_digest "$w/l1")\"}"
     diffs="\"sha256:$(gunzip < "$w/l1" | sha256sum | cut -c1-64)\""
     for spec in "$@"; do
         f=${spec%%=*}
         u=${spec#*=}
-        layers="$layers,{\"mediaType\":\"$ND_MT_FOREIGN\",\"size\":$(stat -c%s "$f"),\"digest\":\"$(nd_digest "$f")\",\"urls\":[\"$u\"]}"
+        layers="$layers,{\"mediaType\":\"$mt_f\",\"size\":$(stat -c%s "$f"),\"digest\":\"$(nd_digest "$f")\",\"urls\":[\"$u\"]}"
         diffs="$diffs,\"sha256:$(gunzip < "$f" | sha256sum | cut -c1-64)\""
     done
     printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[%s]},"config":{}}' \
         "$diffs" > "$w/cfg"
     nd_upload "$reg" "$repo" "$w/cfg"
     nd_upload "$reg" "$repo" "$w/l1"
-    printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%s,"digest":"%s"},"layers":[%s]}' \
-        "$(stat -c%s "$w/cfg")" "$(nd_digest "$w/cfg")" "$layers" > "$w/m"
-    curl -sf ${ND_CURL_AUTH:+-u "$ND_CURL_AUTH"} -X PUT \
-        -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' \
+    printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"%s","size":%s,"digest":"%s"},"layers":[%s]}' \
+        "$mt_m" "$mt_c" "$(stat -c%s "$w/cfg")" "$(nd_digest "$w/cfg")" "$layers" > "$w/m"
+    curl -sf ${ND_CURL_AUTH:+-u "$ND_CURL_AUTH"} -X PUT -H "Content-Type: $mt_m" \
         --data-binary "@$w/m" "http://$reg/v2/$repo/manifests/$tag" -o /dev/null ||
         fail "registry $reg refused the manifest of $repo:$tag"
     nd_digest "$w/m"
@@ -183,6 +192,16 @@ EOF
     imgpkg copy -i "$NDW_ADDR/src/two:v1" --to-tar staged.tar --resume > /dev/null
     assert_eq 3 "$(tar -tf staged.tar | grep -c '^blobs/sha256/.')" "blobs in staged.tar (manifest, config, one layer)"
     ! tar -tf staged.tar | grep -q "$(echo "$F2" | cut -c8-)" || fail "f2 is in staged.tar"
+    # OCI's non-distributable media type is left out the same way
+    nd_layer www/f3
+    F3=$(nd_digest www/f3)
+    D3=$(ND_OCI=1 nd_push_image "$NDW_ADDR" src/oci v1 "www/f3=$ND_URL/f3")
+    imgpkg copy -i "$NDW_ADDR/src/oci:v1" --to-tar oci.tar --tty > out4.txt
+    printf '%s\ncopy |  - Image: %s\ncopy |    Layers:\ncopy |      - %s\n' "$ND_WARN" \
+        "$NDW_ADDR/src/oci@$D3" "$F3" > want4.txt
+    nd_warning_block out4.txt > got4.txt
+    diff want4.txt got4.txt || fail "warning (OCI): $(cat out4.txt)"
+    ! tar -tf oci.tar | grep -q "$(echo "$F3" | cut -c8-)" || fail "f3 is in oci.tar"
     # the flag on images without such layers
     mkdir plain && echo hi > plain/a
     imgpkg push -i "$NDW_ADDR/src/plain:v1" -f plain > /dev/null
