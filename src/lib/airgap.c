@@ -605,6 +605,7 @@ static int push_locations(const struct ip_graph *g, const struct ip_graph_node *
     struct ip_build_result br;
     struct ip_build_opts bo;
     cleanup_free char *dir = NULL, *file = NULL, *ltag = NULL, *dtag = NULL;
+    cleanup_close int lock = -1;
     int rc;
 
     memset(&br, 0, sizeof(br));
@@ -621,15 +622,13 @@ static int push_locations(const struct ip_graph *g, const struct ip_graph_node *
     ip_image_locations_yaml(&loc, &yaml);
     ip_image_locations_release(&loc);
 
-    char tmpl[4096];
-    snprintf(tmpl, sizeof(tmpl), "%s/.imgpkg-locations-XXXXXX",
-             ro && ro->tmp_dir ? ro->tmp_dir : "/tmp");
-    if (!mkdtemp(tmpl)) {
-        rc = ip_err_sys(err, errno, "creating a temporary directory in '%s'",
-                        ro && ro->tmp_dir ? ro->tmp_dir : "/tmp");
+    /* locked while this run lives; what a killed run left is removed here */
+    const char *tmp_root = ro && ro->tmp_dir ? ro->tmp_dir : "/tmp";
+    ip_cleanup_stale_temps(tmp_root, "imgpkg-locations");
+    if ((lock = ip_mkdtemp_in(tmp_root, "imgpkg-locations", &dir, err)) < 0) {
+        rc = lock;
         goto out;
     }
-    dir = ip_xstrdup(tmpl);
     file = ip_path_join(dir, "image-locations.yml");
     if ((rc = ip_write_file_atomic(file, yaml.data, yaml.len, 0600, err)) < 0)
         goto out;

@@ -13,6 +13,13 @@ rl_folder() {
     echo "$2" > "$1/f.txt"
 }
 
+# rl_random DIR MB: DIR with one file of MB megabytes of random bytes (a layer
+# that does not compress: runs long enough to be killed in the middle).
+rl_random() {
+    mkdir -p "$1"
+    head -c "$(($2 * 1000000))" /dev/urandom > "$1/big.bin"
+}
+
 # rl_no_temps DIR...: no temporary name of the tool is left under DIR.
 rl_no_temps() {
     local left
@@ -105,7 +112,7 @@ test_rel_concurrent_tarball_writers() {
     # tarball is one of them, the next run clears what the killed ones left
     pids=""
     for i in $(seq 1 16); do
-        cr_random "big$i" 2
+        rl_random "big$i" 2
         imgpkg save -i "img:v" -f "big$i" --to-tar out.tar > /dev/null 2> "run$i.err" &
         pids="$pids $!"
     done
@@ -155,7 +162,7 @@ t$i"
 
     pids=""
     for i in $(seq 1 16); do
-        cr_random "big$i" 1
+        rl_random "big$i" 1
         imgpkg save -i "img:k$i" -f "big$i" --to-oci-layout layout > /dev/null 2> "k$i.err" &
         pids="$pids $!"
     done
