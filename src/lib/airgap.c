@@ -684,6 +684,46 @@ static struct ip_store *origin_store(struct ip_source_set *set, const struct ip_
     return s;
 }
 
+struct origin_pool {
+    struct ip_source_set *set;
+    const struct ip_graph *g;
+    const struct ip_ref *dst_repo;
+    struct ip_copy_item *items;
+    size_t next;
+    pthread_mutex_t mu;
+};
+
+static void *origin_worker(void *arg)
+{
+    struct origin_pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t i = p->next < p->g->n ? p->next++ : p->g->n;
+        pthread_mutex_unlock(&p->mu);
+        if (i >= p->g->n)
+            return NULL;
+        p->items[i].origin = origin_store(p->set, &p->g->nodes[i], p->dst_repo);
+    }
+}
+
+/* Each node's origin, up to LOCATE_THREADS checks at a time (one manifest GET
+ * each: a bundle of many images is not checked one by one). */
+static void find_origins(struct ip_source_set *set, const struct ip_graph *g,
+                         const struct ip_ref *dst_repo, struct ip_copy_item *items)
+{
+    struct origin_pool p = {.set = set, .g = g, .dst_repo = dst_repo, .items = items};
+    pthread_t th[LOCATE_THREADS];
+    size_t nt = g->n < LOCATE_THREADS ? g->n : LOCATE_THREADS, started = 0;
+    pthread_mutex_init(&p.mu, NULL);
+    for (size_t i = 1; i < nt; i++)
+        if (pthread_create(&th[started], NULL, origin_worker, &p) == 0)
+            started++;
+    origin_worker(&p);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&p.mu);
+}
+
 int ip_graph_to_repo(const struct ip_graph *g, struct ip_store *dst, const struct ip_copy_opts *co,
                      const struct ip_relocate_opts *ro, struct ip_err *err)
 {
@@ -714,11 +754,12 @@ int ip_graph_to_repo(const struct ip_graph *g, struct ip_store *dst, const struc
         if (node->tag)
             tags[i][k++] = node->tag;
         items[i].src = node->src;
-        items[i].origin = use_origins ? origin_store(ro->origins, node, &dst_repo) : NULL;
         items[i].src_ref = node->digest;
         items[i].tags = tags[i];
         items[i].n_tags = k;
     }
+    if (use_origins)
+        find_origins(ro->origins, g, &dst_repo, items);
     rc = ip_copy(NULL, dst, items, g->n, co, res, err);
     for (size_t i = 0; rc == 0 && i < g->n; i++)
         if (g->nodes[i].is_bundle)
