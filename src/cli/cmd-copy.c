@@ -19,9 +19,31 @@ struct copy_opts {
     const struct cli_global *g;
 };
 
-static void log_line(void *ctx, const char *line)
+static int str_cmp(const void *a, const void *b)
 {
-    ui_line(ctx, "copy | %s", line);
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* imgpkg's export lines: every image where it was found, sorted. */
+static void export_lines(const struct cli_global *gl, const struct ip_graph *g)
+{
+    char **refs = ip_xcalloc(g->n ? g->n : 1, sizeof(*refs));
+    size_t n = 0;
+    ui_line(gl, "copy | exporting %zu images...", g->n);
+    for (size_t i = 0; i < g->n; i++) {
+        const struct ip_graph_node *node = &g->nodes[i];
+        if (node->repo)
+            refs[n++] = ip_xasprintf("%s@%s", node->repo, node->digest);
+        else if (node->orig_ref)
+            refs[n++] = ip_xstrdup(node->orig_ref);
+    }
+    qsort(refs, n, sizeof(*refs), str_cmp);
+    for (size_t i = 0; i < n; i++) {
+        ui_line(gl, "copy | will export %s", refs[i]);
+        free(refs[i]);
+    }
+    free(refs);
+    ui_line(gl, "copy | exported %zu images", g->n);
 }
 
 /* Non-distributable layers met by the copy, and those left out, for
@@ -268,17 +290,19 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
     struct ip_graph_opts go = {.kind = o->bundle  ? IP_ROOT_BUNDLE
                                        : o->image ? IP_ROOT_IMAGE
                                                   : IP_ROOT_ANY,
-                               .cosign_signatures = o->cosign,
-                               .log = log_line,
-                               .log_ctx = (void *)gl};
+                               .cosign_signatures = o->cosign};
     set = ip_source_set_new(&ro);
     if ((rc = load_source(o, set, &go, &src, &g, &lock, err)) < 0)
         goto out;
-    ui_line(gl, "copy | exporting %zu images...", g.n);
+    if (!o->tar)
+        export_lines(gl, &g);
 
     struct ip_copy_opts co = {.concurrency = o->rf.concurrency,
                               .retries = ro.retries,
-                              .progress = ui_is_tty(gl) ? ip_copy_progress_lines : NULL,
+                              /* imgpkg shows none; a tarball's blobs, ours on a TTY */
+                              .progress = ui_is_tty(gl) && !o->to_repo && !gl->doc
+                                              ? ip_copy_progress_lines
+                                              : NULL,
                               .include_nondistributable = o->include_nd,
                               .foreign = note_foreign,
                               .foreign_ctx = &fl};
@@ -303,6 +327,7 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
          * destination's registry (only there), through the destination's client */
         if (o->tar)
             ip_source_set_share(set, dst);
+        ui_line(gl, "copy | importing %zu images...", g.n);
         struct ip_relocate_opts rel = {.repo_based_tags = o->repo_based_tags,
                                        .tmp_dir = cli_tmp_dir(),
                                        .origins = o->tar ? set : NULL};
@@ -310,14 +335,12 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
             goto out;
         ui_line(gl, "copy | done uploading images");
         warn_foreign(o, &fl, &g, dst);
-        ui_line(gl, "Pushed '%s@%s'", ip_store_location(dst), g.nodes[0].digest);
+        ui_line(gl, "copy | Tagging images");
         if (o->lock_output)
             rc = write_lock_output(o->lock_output, &g, o->lock ? &lock : NULL, repo_name, err);
     }
     if (rc == 0 && !o->to_repo)
         warn_foreign(o, &fl, &g, NULL);
-    if (rc == 0)
-        ui_line(gl, "copy | exported %zu images", g.n);
 out:
     ip_lock_file_release(&lock);
     free(fl.left);

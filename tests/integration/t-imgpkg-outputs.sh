@@ -665,3 +665,33 @@ Succeeded
     ]
 }"
 }
+
+# ---------- copy's lines ----------
+
+test_outputs_copy_lines() {
+    op_describe_setup
+    local r=$REG_ADDR/op
+    imgpkg copy -b "$r/outer:v1" --to-repo "$r/c-dest" --tty > copy.txt
+    # every image where it was found, sorted; no per-blob lines
+    op_same copy.txt "copy | exporting 4 images...
+copy | will export $(printf '%s\n' "$r/d-img1@$OP_IMG1" "$r/d-img2@$OP_IMG2" "$r/nested@$OP_NESTED" "$r/outer@$OP_OUTER" | LC_ALL=C sort | sed 's/^/copy | will export /; 1s/^copy | will export //')
+copy | exported 4 images
+copy | importing 4 images...
+copy | done uploading images
+copy | Tagging images
+
+Succeeded
+"
+    # from the relocated copy: where the images are now
+    imgpkg copy -b "$r/c-dest:v1" --to-repo "$r/c-dest2" --json > copy.json
+    python3 - copy.json "$r" "$OP_IMG1" "$OP_IMG2" "$OP_NESTED" "$OP_OUTER" <<'PY'
+import json, sys
+path, r = sys.argv[1:3]
+d = json.load(open(path))
+refs = sorted(f"{r}/c-dest@{x}" for x in sys.argv[3:])
+want = ["copy | exporting 4 images...\n"] + [f"copy | will export {x}\n" for x in refs] + [
+    "copy | exported 4 images\n", "copy | importing 4 images...\n",
+    "copy | done uploading images\n", "copy | Tagging images\n", "Succeeded"]
+assert d == {"Tables": None, "Blocks": None, "Lines": want}, d
+PY
+}
