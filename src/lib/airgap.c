@@ -75,8 +75,14 @@ static int source_set_store(struct ip_source_set *set, const struct ip_ref *ref,
             s = ip_store_registry_sibling(set->e[i].store, ref->repository);
     if (!s) {
         int rc = ip_store_registry_open(ref, set->opts, &s, err);
-        if (rc < 0)
+        if (rc < 0) {
+            /* imgpkg's words for an image it could not reach (its
+             * registry.Get); a keychain or CA file in error is no fetching
+             * problem */
+            if (err->code != IP_E_USAGE && err->code != IP_E_INPUT && err->code != IP_E_IO)
+                ip_err_wrap(err, "Fetching image");
             return rc;
+        }
     }
     IP_GROW(set->e, set->cap, set->n + 1);
     set->e[set->n].name = name;

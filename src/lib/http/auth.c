@@ -77,16 +77,24 @@ static bool resolve_flags(const struct ip_auth_opts *opts, struct ip_cred *out)
 int ip_auth_resolve(const char *registry, const struct ip_auth_opts *opts, struct ip_cred *out,
                     struct ip_err *err)
 {
+    unsigned active;
     int rc;
 
     memset(out, 0, sizeof(*out));
     if (!registry || !*registry)
         return ip_err_set(err, IP_E_USAGE, "resolving credentials: no registry given");
+    if ((rc = ip_active_keychains(&active, err)) < 0)
+        return rc;
     /* imgpkg's order (pkg/imgpkg/registry/keychain.go): the environment's
      * IMGPKG_REGISTRY_* credentials for a matching host come first, then
-     * the flags (--registry-username/--registry-password, --registry-token,
+     * the active keychains (IMGPKG_ACTIVE_KEYCHAINS), then the flags
+     * (--registry-username/--registry-password, --registry-token,
      * --registry-anon and their IMGPKG_* variables), then config.json. */
     rc = ip_keychain_env_resolve(registry, out, err);
+    if (rc > 0)
+        return 0;
+    if (rc == 0)
+        rc = ip_keychain_cloud_resolve(active, registry, out, err);
     if (rc > 0)
         return 0;
     if (rc == 0 && resolve_flags(opts, out))

@@ -52,6 +52,14 @@ int ip_auth_resolve(const char *registry, const struct ip_auth_opts *opts, struc
  * 1: matched (the set may hold no credential: anonymous), 0: none. */
 int ip_keychain_env_resolve(const char *registry, struct ip_cred *out, struct ip_err *err);
 
+/* The keychains IMGPKG_ACTIVE_KEYCHAINS names (a set of bits), checked
+ * before any network: an unknown name is imgpkg's error. */
+int ip_active_keychains(unsigned *out, struct ip_err *err);
+/* The active cloud or GitHub keychain serving `registry`, if any.
+ * 1: credentials, 0: none, <0: error. */
+int ip_keychain_cloud_resolve(unsigned active, const char *registry, struct ip_cred *out,
+                              struct ip_err *err);
+
 /* Docker's config.json (and Podman's auth.json) for `registry`.
  * 1: credentials, 0: none, <0: error. */
 int ip_docker_config_resolve(const char *registry, struct ip_cred *out, struct ip_err *err);

@@ -126,34 +126,36 @@ static bool transport_failed(const struct ip_err *err)
            err->code == IP_E_UNREACHABLE;
 }
 
-/* The first contact: the error to report may differ from the one that
- * decides whether to try again. */
+/* The first contact: the error to report (every scheme's failure, as
+ * imgpkg's transport reports them) differs from the one that decides
+ * whether to try again (the last). */
 struct first_contact {
     struct ip_http_client *c;
     struct ip_err reported;
 };
 
 /* https, and plain http when that is allowed and https failed on the way:
- * err is the last failure (it decides the retry), f->reported the telling
- * one. */
+ * err is the last failure (it decides the retry), f->reported both in
+ * imgpkg's words. */
 static int first_contact_once(void *ctx, struct ip_err *err)
 {
     struct first_contact *f = ctx;
     struct ip_http_client *c = f->c;
     int rc = ping(c, "https", err);
-    if (rc < 0 && transport_failed(err) && (c->opts.insecure || ip_registry_is_loopback(c->host))) {
-        struct ip_err https_err = *err;
-        rc = ping(c, "http", err);
-        /* the https failure is the more telling one, unless plain http
-         * reached a registry that is busy or failing (429, 5xx), that sent
-         * headers too large, or that answered and never ended */
-        bool http_telling = err->code == IP_E_TOOBIG ||
-                            (err->code == IP_E_HTTP && ip_err_classify(err) == IP_FAIL_TRANSIENT) ||
-                            strstr(err->msg, "did not end within");
-        f->reported = http_telling ? *err : https_err;
-    } else {
-        f->reported = *err;
+    if (rc == 0)
+        return 0;
+    struct ip_err https_err = *err;
+    bool tried_http = false;
+    if (transport_failed(err) && (c->opts.insecure || ip_registry_is_loopback(c->host))) {
+        tried_http = true;
+        if ((rc = ping(c, "http", err)) == 0)
+            return 0;
     }
+    f->reported = *err;
+    snprintf(f->reported.msg, sizeof(f->reported.msg),
+             "Error while preparing a transport to talk with the registry: Unable to create round "
+             "tripper: %.900s%s%.900s",
+             https_err.msg, tried_http ? "; " : "", tried_http ? err->msg : "");
     return rc;
 }
 

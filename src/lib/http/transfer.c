@@ -212,54 +212,6 @@ void ip_http_setup_handle(struct ip_http_client *c, CURL *h, const char *url)
         curl_easy_setopt(h, CURLOPT_PROXY, getenv("HTTP_PROXY"));
 }
 
-static const char *code_message(long status)
-{
-    switch (status) {
-    case 401:
-        return "UNAUTHORIZED";
-    case 403:
-        return "DENIED";
-    case 404:
-        return "NOT_FOUND";
-    case 429:
-        return "TOOMANYREQUESTS";
-    default:
-        return NULL;
-    }
-}
-
-/* Fills err from an error response, with the registry's error code and message. */
-int ip_http_status_error(const char *method, const char *url, long status, struct ip_buf *body,
-                         struct ip_err *err)
-{
-    const char *code = NULL, *message = NULL;
-    yajl_val tree = NULL;
-    struct ip_err e;
-    enum ip_code ec = IP_E_HTTP;
-    if (body->len && ip_json_parse(body->data, body->len, &tree, &e) == 0) {
-        yajl_val errs = ip_json_get(tree, "errors");
-        if (YAJL_IS_ARRAY(errs) && errs->u.array.len > 0) {
-            code = ip_json_get_str(errs->u.array.values[0], "code");
-            message = ip_json_get_str(errs->u.array.values[0], "message");
-        }
-    }
-    if (!code)
-        code = code_message(status);
-    if (status == 401 || status == 403)
-        ec = IP_E_AUTH;
-    else if (status == 404)
-        ec = IP_E_NOTFOUND;
-    /* keep the URL free of query strings (upload state) */
-    const char *q = strchr(url, '?');
-    int ulen = q ? (int)(q - url) : (int)strlen(url);
-    ip_err_set(err, ec, "%s %.*s: HTTP %ld%s%s%s%.300s", method, ulen, url, status,
-               code ? ": " : "", code ? code : "", message ? ": " : "", message ? message : "");
-    err->http_status = status;
-    if (tree)
-        yajl_tree_free(tree);
-    return -(int)ec;
-}
-
 /* The library's code for a failed transfer: what it means for the user and
  * for ip_err_classify(). */
 static enum ip_code curl_code_class(CURLcode cc, int os_errno)
@@ -289,22 +241,102 @@ static enum ip_code curl_code_class(CURLcode cc, int os_errno)
     }
 }
 
+/* "host:port" of a URL (the default port filled in). */
+static void url_host_port(const char *url, char *out, size_t size, bool with_port)
+{
+    bool https = !strncmp(url, "https://", 8);
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    size_t n = strcspn(h, "/?#");
+    const char *colon = memrchr(h, ':', n);
+    if (colon && memchr(colon, ']', n - (size_t)(colon - h)))
+        colon = NULL;
+    if (!with_port)
+        snprintf(out, size, "%.*s", (int)(colon ? (size_t)(colon - h) : n), h);
+    else if (colon)
+        snprintf(out, size, "%.*s", (int)n, h);
+    else
+        snprintf(out, size, "%.*s:%s", (int)n, h, https ? "443" : "80");
+}
+
+/* The address a transfer dialled, as Go prints it ("127.0.0.1:5000", "[::1]:5000"). */
+static void dialled(CURL *h, const char *url, char *out, size_t size)
+{
+    char *ip = NULL;
+    long port = 0;
+    if (h && curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && *ip &&
+        curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port) == CURLE_OK && port > 0)
+        snprintf(out, size, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
+    else
+        url_host_port(url, out, size, true);
+}
+
+/* Why a transfer failed, in Go's net/http words where imgpkg's users know
+ * them (a refused connection, an unknown host, the timeouts), else curl's. */
+static void failure_reason(CURL *h, CURLcode cc, int os_errno, const char *url, char *out,
+                           size_t size)
+{
+    char addr[300];
+    curl_off_t handshaken = 0;
+    long status = 0, connected = 0;
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT: {
+        char why[128];
+        snprintf(why, sizeof(why), "%s", strerror(os_errno ? os_errno : ECONNREFUSED));
+        why[0] = (char)tolower((unsigned char)why[0]);
+        dialled(h, url, addr, sizeof(addr));
+        snprintf(out, size, "dial tcp %s: connect: %s", addr, why);
+        return;
+    }
+    case CURLE_COULDNT_RESOLVE_HOST:
+        url_host_port(url, addr, sizeof(addr), false);
+        snprintf(out, size, "dial tcp: lookup %s: no such host", addr);
+        return;
+    case CURLE_OPERATION_TIMEDOUT:
+        if (h) {
+            /* a local port: the TCP connection was made */
+            curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &connected);
+            curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &handshaken);
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        }
+        if (!connected) {
+            dialled(h, url, addr, sizeof(addr));
+            snprintf(out, size, "dial tcp %s: i/o timeout", addr);
+        } else if (!strncmp(url, "https://", 8) && !handshaken) {
+            snprintf(out, size, "net/http: TLS handshake timeout");
+        } else if (status == 0) {
+            snprintf(out, size, "net/http: timeout awaiting response headers");
+        } else {
+            snprintf(out, size, "%s", curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(cc));
+        }
+        return;
+    default:
+        snprintf(out, size, "%s%s", curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(cc),
+                 cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE
+                     ? " (trust the registry's CA with --registry-ca-cert-path)"
+                     : "");
+    }
+}
+
 int ip_http_curl_error(CURL *h, CURLcode cc, const char *method, const char *url,
                        struct ip_err *err)
 {
-    const char *q = strchr(url, '?');
+    /* the state of an upload in its URL's query is nobody's business */
+    bool keep_query = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    const char *q = keep_query ? NULL : strchr(url, '?');
     int ulen = q ? (int)(q - url) : (int)strlen(url);
     long os_errno = 0;
-    const char *detail = curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(cc);
-    bool cert = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE;
+    char reason[CURL_ERROR_SIZE + 128], op[16];
 
     if (h)
         curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
     enum ip_code ec = curl_code_class(cc, (int)os_errno);
-    ip_err_set(err, ec, "%s %.*s: %s%s", method, ulen, url, detail,
-               cert ? " (trust the registry's CA with --registry-ca-cert-path)" : "");
-    if (cc == CURLE_OPERATION_TIMEDOUT)
-        ip_err_wrap(err, "no answer in time");
+    failure_reason(h, cc, (int)os_errno, url, reason, sizeof(reason));
+    /* Go's url.Error: `Get "URL": reason` */
+    snprintf(op, sizeof(op), "%s", method);
+    for (char *p = op + 1; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    ip_err_set(err, ec, "%s \"%.*s\": %s", op, ulen, url, reason);
     err->curl_code = (int)cc;
     err->sys_errno = (int)os_errno;
     return -(int)ec;

@@ -71,9 +71,10 @@ static int rs_get_manifest(struct ip_store *s, const char *ref, struct ip_manife
     ip_buf_init(&body, IP_MAX_JSON);
     rc = ip_http_do(rs->c, &req, NULL, &resp, err);
     if (rc < 0) {
-        if (err->code == IP_E_NOTFOUND)
-            ip_err_set(err, IP_E_NOTFOUND, "%s:%s: manifest unknown", s->location, ref);
-        else if (err->code == IP_E_TOOBIG)
+        /* imgpkg's words (its registry.Get) */
+        if (err->code != IP_E_TOOBIG)
+            ip_err_wrap(err, "Fetching image");
+        else
             ip_err_wrap(err, "manifest %s in %s", ref, s->location);
         goto out;
     }
