@@ -74,7 +74,8 @@ struct ui_table {
 };
 int ui_table(const struct cli_global *g, const struct ui_table *t, struct ip_err *err);
 /* Result lines: always on stdout. */
-void ui_result(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ui_result(const struct cli_global *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 bool ui_is_tty(const struct cli_global *g);
 
 /* imgpkg's registry flags (registry-flags.c). */

@@ -62,7 +62,7 @@ static int save_run(const struct cli_global *g, void *opts, struct ip_err *err)
         goto out;
     if ((rc = write_built(&br, &name, dst, digest, err)) < 0)
         goto out;
-    ui_result("Saved %s '%s@%s' to %s", br.is_bundle ? "bundle" : "image", name.shown, digest,
+    ui_result(g, "Saved %s '%s@%s' to %s", br.is_bundle ? "bundle" : "image", name.shown, digest,
               to_tar ? to_tar : o->to_layout);
 out:
     ip_store_free(dst);

@@ -35,7 +35,7 @@ static int verify_run(const struct cli_global *g, void *opts, struct ip_err *err
         return rc;
     rc = ip_verify_store(s, report, NULL, &st, err);
     if (rc == 0)
-        ui_result("Verified %s: %zu manifest%s, %zu blob%s, no problems",
+        ui_result(g, "Verified %s: %zu manifest%s, %zu blob%s, no problems",
                   o->tar ? o->tar : o->layout, st.manifests, st.manifests == 1 ? "" : "s", st.blobs,
                   st.blobs == 1 ? "" : "s");
     ip_store_free(s);

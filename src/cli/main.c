@@ -28,8 +28,10 @@ static const struct command cmd_root = {
 
 static int version_run(const struct cli_global *g, void *opts, struct ip_err *err)
 {
-    (void)g, (void)opts, (void)err;
-    printf("imgpkg version %s\n\ndeflate engine: %s\n", IMGPKG_VERSION, ip_build_deflate_engine());
+    (void)opts, (void)err;
+    /* a block, as imgpkg's (with --json: the document's one block) */
+    ui_block(g, "imgpkg version %s\n\ndeflate engine: %s\n", IMGPKG_VERSION,
+             ip_build_deflate_engine());
     return 0;
 }
 

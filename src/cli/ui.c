@@ -108,13 +108,20 @@ void ui_block(const struct cli_global *g, const char *fmt, ...)
     va_end(ap);
 }
 
-void ui_result(const char *fmt, ...)
+void ui_result(const struct cli_global *g, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    if (g->doc) {
+        char *s = xvasprintf(fmt, ap);
+        push_str(&g->doc->blocks, &g->doc->n_blocks, &g->doc->cap_blocks,
+                 ip_xasprintf("%s\n", s));
+        free(s);
+    } else {
+        vprintf(fmt, ap);
+        putchar('\n');
+    }
     va_end(ap);
-    putchar('\n');
 }
 
 /* A JSON string as Go's encoding/json writes it (HTML characters escaped). */

@@ -695,3 +695,35 @@ want = ["copy | exporting 4 images...\n"] + [f"copy | will export {x}\n" for x i
 assert d == {"Tables": None, "Blocks": None, "Lines": want}, d
 PY
 }
+
+# ---------- --json of the other commands ----------
+
+test_outputs_json_of_every_command() {
+    # version: one block (ours names the deflate engine too)
+    imgpkg version --json > v.json
+    python3 - v.json <<'PY'
+import json, sys
+raw = open(sys.argv[1]).read()
+assert not raw.endswith("\n"), "a trailing newline"
+d = json.loads(raw)
+assert list(d) == ["Tables", "Blocks", "Lines"], list(d)
+assert d["Tables"] is None and d["Lines"] == ["Succeeded"], d
+assert len(d["Blocks"]) == 1 and d["Blocks"][0].startswith("imgpkg version "), d
+PY
+    # push: its lines, the Pushed line without a newline of its own
+    mkdir -p f && echo x > f/x
+    imgpkg push -i "$REG_ADDR/op/j-push:v1" -f f --json > push.json
+    python3 - push.json "$REG_ADDR/op/j-push@$(op_digest op/j-push v1)" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d == {"Tables": None, "Blocks": None,
+             "Lines": ["dir: .\n", "file: x\n", f"Pushed '{sys.argv[2]}'", "Succeeded"]}, d
+PY
+    # save and verify (ours): their results as blocks, nothing outside the document
+    imgpkg save -i app:v1 -f f --to-tar app.tar --json > save.json
+    imgpkg verify --tar app.tar --json > verify.json
+    for j in save.json verify.json; do
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["Blocks"]) == 1 and d["Lines"][-1] == "Succeeded", d' "$j" ||
+            fail "$j: $(cat "$j")"
+    done
+}
