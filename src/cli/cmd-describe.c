@@ -297,7 +297,7 @@ static int describe_run(const struct cli_global *gl, void *opts, struct ip_err *
         goto out;
     if (output && strcmp(output, "text") != 0 && strcmp(output, "yaml") != 0) {
         rc = ip_err_set(err, IP_E_USAGE,
-                        "--output-type can only have the following values: [text, yaml]");
+                        "--output-type can only have the following values [text, yaml]");
         goto out;
     }
     if (!bundle) {

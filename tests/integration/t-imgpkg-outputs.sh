@@ -309,6 +309,8 @@ Images:
 
 Succeeded
 "
+    expect_fail '^imgpkg: Error: --output-type can only have the following values \[text, yaml\]$' \
+        imgpkg describe -b "$r/outer:v1" -o json
     # status lines: nothing without a TTY
     imgpkg describe -b "$r/outer:v1" > quiet.txt
     op_same quiet.txt ""
