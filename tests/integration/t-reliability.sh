@@ -44,6 +44,43 @@ rl_valid_layout() {
     umoci ls --layout "$1" > /dev/null 2>&1 || fail "umoci refused $1: $(umoci ls --layout "$1" 2>&1 | tail -3)"
 }
 
+# rl_writers_some_killed MB DEST_FLAG DEST: 16 concurrent saves (each of MB
+# megabytes of random bytes, tagged k1..k16) to DEST, every third killed by
+# SIGKILL at one of its first write or rename points (IMGPKG_TEST_CRASH_AT):
+# those exit 137 (or 0 if they finished first), the others must succeed.  At
+# least one run is really killed.  Sets RL_DONE to the tags of the runs that
+# completed, one a line.
+rl_writers_some_killed() {
+    local mb=$1 i n pids="" killed=0 rc
+    shift
+    RL_DONE=""
+    for i in $(seq 1 16); do
+        rl_random "big$i" "$mb"
+        if [ $((i % 3)) = 0 ]; then
+            IMGPKG_TEST_CRASH_AT=$((RANDOM % 6 + 1)) "$IMGPKG" save -i "img:k$i" -f "big$i" "$@" \
+                > /dev/null 2> "k$i.err" &
+        else
+            "$IMGPKG" save -i "img:k$i" -f "big$i" "$@" > /dev/null 2> "k$i.err" &
+        fi
+        pids="$pids $!"
+    done
+    n=0
+    for p in $pids; do
+        n=$((n + 1))
+        rc=0
+        wait "$p" || rc=$?
+        if [ "$rc" = 0 ]; then
+            RL_DONE="$RL_DONE${RL_DONE:+
+}k$n"
+        elif [ "$rc" = 137 ] && [ $((n % 3)) = 0 ]; then
+            killed=$((killed + 1))
+        else
+            fail "run $n: exit status $rc: $(cat "k$n.err")"
+        fi
+    done
+    [ "$killed" -gt 0 ] || fail "no run was killed"
+}
+
 # ---------- temporary names and their cleanup ----------
 
 test_rel_cleanup_spares_user_files() {
@@ -108,29 +145,10 @@ test_rel_concurrent_tarball_writers() {
         assert_contains "$sums" "$(sha256sum < out.tar | cut -c1-64)" "tarball after round $round"
         rl_no_temps .
     done
-    # the same with runs killed in the middle: the survivors succeed, the
-    # tarball is one of them, the next run clears what the killed ones left
-    pids=""
-    for i in $(seq 1 16); do
-        rl_random "big$i" 2
-        imgpkg save -i "img:v" -f "big$i" --to-tar out.tar > /dev/null 2> "run$i.err" &
-        pids="$pids $!"
-    done
-    sleep 0.3
-    local killed="" n=0
-    for p in $pids; do
-        n=$((n + 1))
-        if [ $((RANDOM % 3)) = 0 ]; then
-            kill -9 "$p" 2> /dev/null && killed="$killed $n"
-        fi
-    done
-    n=0
-    for p in $pids; do
-        n=$((n + 1))
-        if wait "$p"; then :; else
-            case " $killed " in *" $n "*) ;; *) fail "run $n failed: $(cat "run$n.err")" ;; esac
-        fi
-    done
+    # the same with every third run killed in the middle (SIGKILL at one of
+    # its first write or rename points): the others succeed, the tarball is
+    # one of theirs, the next run clears what the killed ones left
+    rl_writers_some_killed 2 --to-tar out.tar
     tar -tf out.tar > /dev/null || fail "out.tar is not a tarball"
     imgpkg verify --tar out.tar > /dev/null || fail "verify refused out.tar"
     imgpkg save -i "img:v" -f in1 --to-tar out.tar > /dev/null
@@ -160,30 +178,9 @@ t$i"
     rl_valid_layout layout
     rl_no_temps .
 
-    pids=""
-    for i in $(seq 1 16); do
-        rl_random "big$i" 1
-        imgpkg save -i "img:k$i" -f "big$i" --to-oci-layout layout > /dev/null 2> "k$i.err" &
-        pids="$pids $!"
-    done
-    sleep 0.3
-    local killed="" n=0
-    for p in $pids; do
-        n=$((n + 1))
-        if [ $((RANDOM % 3)) = 0 ]; then
-            kill -9 "$p" 2> /dev/null && killed="$killed $n"
-        fi
-    done
-    n=0
-    for p in $pids; do
-        n=$((n + 1))
-        if wait "$p"; then
-            expect="$expect
-k$n"
-        else
-            case " $killed " in *" $n "*) ;; *) fail "run $n failed: $(cat "k$n.err")" ;; esac
-        fi
-    done
+    rl_writers_some_killed 1 --to-oci-layout layout
+    expect="$expect
+$RL_DONE"
     # a killed run may have completed before the signal: its tag may be there
     local tags
     tags=$(rl_tags layout)
