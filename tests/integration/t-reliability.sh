@@ -596,9 +596,9 @@ test_rel_endless_bodies_and_pages() {
     assert_eq 3 "$(tar -tf ok.tar | grep -c '^blobs/sha256/.')" "blobs in ok.tar"
     rm ok.tar
     # shellcheck disable=SC2086
-    rl_bounded 10 "manifest unknown|HTTP 404" "$IMGPKG" pull -i "127.0.0.1:$(port manifest-endless-404)/x/app:v1" -o out $f
+    rl_bounded 10 "manifest unknown|HTTP 404|404 Not Found" "$IMGPKG" pull -i "127.0.0.1:$(port manifest-endless-404)/x/app:v1" -o out $f
     # shellcheck disable=SC2086
-    rl_bounded 10 "HTTP 500" "$IMGPKG" copy -i "127.0.0.1:$(port blob-endless-500)/x/app:v1" --to-tar o.tar $f
+    rl_bounded 10 "HTTP 500|500 Internal Server Error" "$IMGPKG" copy -i "127.0.0.1:$(port blob-endless-500)/x/app:v1" --to-tar o.tar $f
     # dropped bodies, one byte a second: ended by the request deadline
     # shellcheck disable=SC2086
     rl_bounded 12 "did not end within 3 s|timed out" "$IMGPKG" pull -i "127.0.0.1:$(port ping-trickle-401)/x/app:v1" -o out $f
