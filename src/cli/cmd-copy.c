@@ -253,20 +253,10 @@ static int load_source(const struct copy_opts *o, struct ip_source_set *set,
     return 0;
 }
 
-static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
+/* Which source and which destination: exactly one of each, and the flags
+ * that go with them (imgpkg's messages). */
+static int check_flags(struct copy_opts *o, struct ip_err *err)
 {
-    struct copy_opts *o = opts;
-    struct ip_registry_opts ro;
-    struct ip_source_set *set = NULL;
-    struct ip_store *src = NULL, *dst = NULL;
-    struct ip_graph g = {0};
-    struct ip_lock_file lock = {0};
-    struct foreign_layers fl = {0};
-    int rc;
-
-    o->g = gl;
-    if ((rc = registry_flags_opts(gl, &o->rf, &ro, err)) < 0)
-        return rc;
     if (o->tar && o->oci_tar)
         return ip_err_set(err, IP_E_USAGE, "Expected only one of --tar and --oci-tar");
     if (o->oci_tar) {
@@ -286,6 +276,25 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
         return ip_err_set(err, IP_E_USAGE, "Cannot output lock file with tar destination");
     if (o->resume && !o->to_tar)
         return ip_err_set(err, IP_E_USAGE, "Flag --resume can only be used when copying to tar");
+    return 0;
+}
+
+static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
+{
+    struct copy_opts *o = opts;
+    struct ip_registry_opts ro;
+    struct ip_source_set *set = NULL;
+    struct ip_store *src = NULL, *dst = NULL;
+    struct ip_graph g = {0};
+    struct ip_lock_file lock = {0};
+    struct foreign_layers fl = {0};
+    int rc;
+
+    o->g = gl;
+    if ((rc = registry_flags_opts(gl, &o->rf, &ro, err)) < 0)
+        return rc;
+    if ((rc = check_flags(o, err)) < 0)
+        return rc;
 
     struct ip_graph_opts go = {.kind = o->bundle  ? IP_ROOT_BUNDLE
                                        : o->image ? IP_ROOT_IMAGE

@@ -145,3 +145,29 @@ test_cli_save_without_bundle_or_image_flag() {
         'd["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"]')" "tag of the saved bundle"
     expect_fail "Expected only one of --to-tar and --to-oci-tar" imgpkg save -f img --to-tar x.tar --to-oci-tar y.tar
 }
+
+test_cli_errors_in_multiline_form() {
+    local rc=0
+    imgpkg verify --tar nope.tar > out.txt 2> err.txt || rc=$?
+    assert_eq 1 "$rc" "exit status"
+    [ ! -s out.txt ] || fail "stdout: $(cat out.txt)"
+    printf "imgpkg: Error: opening tarball 'nope.tar':\n  No such file or directory\n" > want.txt
+    cmp want.txt err.txt || fail "stderr: $(cat err.txt)"
+    # patterns match the message with the breaks undone
+    expect_fail "^imgpkg: Error: opening tarball 'nope.tar': No such file or directory\$" imgpkg verify --tar nope.tar
+    # no break before a lowercase letter, nor inside brackets
+    imgpkg save -b "Bad Name:v1" -f . --to-tar x.tar 2> err2.txt || true
+    assert_eq 1 "$(wc -l < err2.txt)" "lines of an error without ': ' before an uppercase letter"
+    # the checker takes imgpkg's own output (captured from imgpkg v0.36)
+    assert_eq "imgpkg: Error: Fetching image: GET http://127.0.0.1:5999/v2/nope/x/manifests/v1: MANIFEST_UNKNOWN: manifest unknown; map[Tag:v1]" \
+        "$(error_joined "$(printf 'imgpkg: Error: Fetching image:\n  GET http://127.0.0.1:5999/v2/nope/x/manifests/v1:\n    MANIFEST_UNKNOWN: manifest unknown; map[Tag:v1]')")"
+    if error_joined "$(printf 'imgpkg: Error: a:\n    B')" > /dev/null 2>&1; then fail "wrong indentation accepted"; fi
+    if error_joined "$(printf 'imgpkg: Error: a\nimgpkg: Error: b')" > /dev/null 2>&1; then fail "two errors accepted"; fi
+    if [ -n "${IMGPKG_PEER:-}" ]; then
+        "$IMGPKG_PEER" pull -b "$REG_ADDR/cli-nope/x:v1" -o o > /dev/null 2> peer.err || true
+        error_joined "$(cat peer.err)" > peer.msg || fail "imgpkg's own error not accepted: $(cat peer.err)"
+        [ "$(wc -l < peer.err)" -gt 1 ] || fail "imgpkg printed one line: $(cat peer.err)"
+    else
+        echo "IMGPKG_PEER unset: the live check of imgpkg's error form did not run"
+    fi
+}
