@@ -12,6 +12,7 @@
 #include "imgpkg/airgap.h"
 #include "imgpkg/build.h"
 #include "store/store-private.h"
+#include "util/parallel.h"
 #include "util/banned.h"
 
 int ip_graph_to_layout(const struct ip_graph *g, struct ip_store *dst,
@@ -160,26 +161,18 @@ static struct ip_store *origin_store(struct ip_source_set *set, const struct ip_
     return s;
 }
 
-struct origin_pool {
+struct origin_ctx {
     struct ip_source_set *set;
     const struct ip_graph *g;
     const struct ip_ref *dst_repo;
     struct ip_copy_item *items;
-    size_t next;
-    pthread_mutex_t mu;
 };
 
-static void *origin_worker(void *arg)
+static int origin_one(void *ctx, size_t i, struct ip_err *unused)
 {
-    struct origin_pool *p = arg;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        size_t i = p->next < p->g->n ? p->next++ : p->g->n;
-        pthread_mutex_unlock(&p->mu);
-        if (i >= p->g->n)
-            return NULL;
-        p->items[i].origin = origin_store(p->set, &p->g->nodes[i], p->dst_repo);
-    }
+    struct origin_ctx *c = ctx;
+    c->items[i].origin = origin_store(c->set, &c->g->nodes[i], c->dst_repo);
+    return 0;
 }
 
 /* Each node's origin, up to LOCATE_THREADS checks at a time (one manifest GET
@@ -187,17 +180,9 @@ static void *origin_worker(void *arg)
 static void find_origins(struct ip_source_set *set, const struct ip_graph *g,
                          const struct ip_ref *dst_repo, struct ip_copy_item *items)
 {
-    struct origin_pool p = {.set = set, .g = g, .dst_repo = dst_repo, .items = items};
-    pthread_t th[LOCATE_THREADS];
-    size_t nt = g->n < LOCATE_THREADS ? g->n : LOCATE_THREADS, started = 0;
-    pthread_mutex_init(&p.mu, NULL);
-    for (size_t i = 1; i < nt; i++)
-        if (pthread_create(&th[started], NULL, origin_worker, &p) == 0)
-            started++;
-    origin_worker(&p);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    pthread_mutex_destroy(&p.mu);
+    struct origin_ctx c = {.set = set, .g = g, .dst_repo = dst_repo, .items = items};
+    struct ip_err err;
+    ip_parallel_for(g->n, LOCATE_THREADS, origin_one, &c, &err);
 }
 
 int ip_graph_to_repo(const struct ip_graph *g, struct ip_store *dst, const struct ip_copy_opts *co,

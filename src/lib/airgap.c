@@ -13,6 +13,7 @@
 #include "imgpkg/airgap.h"
 #include "imgpkg/build.h"
 #include "store/store-private.h"
+#include "util/parallel.h"
 #include "util/banned.h"
 
 struct source_entry {
@@ -255,45 +256,29 @@ struct located {
     struct ip_err err;
 };
 
-struct locate_pool {
+struct locate_ctx {
     struct ip_source_set *set;
     const struct ip_ref *bref;
     struct located *l;
-    size_t n, next;
-    pthread_mutex_t mu;
 };
 
-static void *locate_worker(void *arg)
+static int locate_one(void *ctx, size_t i, struct ip_err *unused)
 {
-    struct locate_pool *p = arg;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        size_t i = p->next < p->n ? p->next++ : p->n;
-        pthread_mutex_unlock(&p->mu);
-        if (i >= p->n)
-            return NULL;
-        struct located *l = &p->l[i];
-        ip_err_clear(&l->err);
-        l->rc = locate_image(p->set, p->bref, l->image, &l->store, &l->m, &l->repo, &l->err);
-        if (l->rc == 0)
-            l->rc = ip_image_is_bundle(l->store, l->m, &l->is_bundle, &l->err);
-    }
+    struct locate_ctx *c = ctx;
+    struct located *l = &c->l[i];
+    ip_err_clear(&l->err);
+    l->rc = locate_image(c->set, c->bref, l->image, &l->store, &l->m, &l->repo, &l->err);
+    if (l->rc == 0)
+        l->rc = ip_image_is_bundle(l->store, l->m, &l->is_bundle, &l->err);
+    return 0; /* each image's outcome is its own */
 }
 
 static void locate_all(struct ip_source_set *set, const struct ip_ref *bref, struct located *l,
                        size_t n)
 {
-    struct locate_pool p = {.set = set, .bref = bref, .l = l, .n = n};
-    pthread_t th[LOCATE_THREADS];
-    size_t nt = n < LOCATE_THREADS ? n : LOCATE_THREADS, started = 0;
-    pthread_mutex_init(&p.mu, NULL);
-    for (size_t i = 1; i < nt; i++)
-        if (pthread_create(&th[started], NULL, locate_worker, &p) == 0)
-            started++;
-    locate_worker(&p);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    pthread_mutex_destroy(&p.mu);
+    struct locate_ctx c = {.set = set, .bref = bref, .l = l};
+    struct ip_err err;
+    ip_parallel_for(n, LOCATE_THREADS, locate_one, &c, &err);
 }
 
 /* The images of lock not yet in g, each once (by digest, else by name). */

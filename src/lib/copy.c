@@ -12,6 +12,7 @@
 #include "imgpkg/copy.h"
 #include "store/store-private.h"
 #include "util/hashmap.h"
+#include "util/parallel.h"
 #include "util/banned.h"
 
 #define MAX_DEPTH 16
@@ -289,42 +290,19 @@ static int copy_blob(struct ip_store *src, struct ip_store *origin, struct ip_st
     return ip_retry_run(&policy, copy_blob_try, &b, err);
 }
 
-struct pool {
-    struct ip_store *src, *dst;
+struct blob_job {
+    struct ip_store *dst;
     const struct plan *plan;
     const struct ip_copy_opts *opts;
     int retries;
-    pthread_mutex_t mu;
-    size_t next;
-    bool failed;
-    struct ip_err err;
 };
 
-static void *worker(void *arg)
+static int copy_one(void *ctx, size_t i, struct ip_err *err)
 {
-    struct pool *p = arg;
-    struct ip_err err;
-    for (;;) {
-        size_t i;
-        pthread_mutex_lock(&p->mu);
-        if (p->failed || p->next >= p->plan->n_blobs) {
-            pthread_mutex_unlock(&p->mu);
-            return NULL;
-        }
-        i = p->next++;
-        pthread_mutex_unlock(&p->mu);
-        ip_err_clear(&err);
-        if (copy_blob(p->plan->blob_src[i], p->plan->blob_origin[i], p->dst, &p->plan->blobs[i],
-                      p->retries, p->opts, &err) < 0) {
-            pthread_mutex_lock(&p->mu);
-            if (!p->failed) {
-                p->failed = true;
-                p->err = err;
-            }
-            pthread_mutex_unlock(&p->mu);
-            return NULL;
-        }
-    }
+    const struct blob_job *j = ctx;
+    const struct plan *p = j->plan;
+    return copy_blob(p->blob_src[i], p->blob_origin[i], j->dst, &p->blobs[i], j->retries, j->opts,
+                     err);
 }
 
 /* Moves every blob of the plan, on up to `concurrency` threads when both
@@ -336,8 +314,7 @@ static int copy_blobs(struct ip_store *src, struct ip_store *dst, const struct p
     int retries = opts ? opts->retries : 5;
     if (retries < 0)
         retries = 0;
-    struct pool p = {.src = src, .dst = dst, .plan = plan, .opts = opts, .retries = retries};
-    pthread_t threads[64];
+    struct blob_job j = {.dst = dst, .plan = plan, .opts = opts, .retries = retries};
     int n = concurrency;
     if (n < 1)
         n = 1;
@@ -348,36 +325,7 @@ static int copy_blobs(struct ip_store *src, struct ip_store *dst, const struct p
     for (size_t i = 0; i < plan->n_blobs; i++)
         if (!plan->blob_src[i]->parallel_read)
             n = 1;
-    if ((size_t)n > plan->n_blobs)
-        n = (int)plan->n_blobs;
-    if (n <= 1) {
-        for (size_t i = 0; i < plan->n_blobs; i++) {
-            int rc = copy_blob(plan->blob_src[i], plan->blob_origin[i], dst, &plan->blobs[i],
-                               retries, opts, err);
-            if (rc < 0)
-                return rc;
-        }
-        return 0;
-    }
-    pthread_mutex_init(&p.mu, NULL);
-    int started = 0;
-    for (int i = 0; i < n; i++) {
-        if (pthread_create(&threads[i], NULL, worker, &p) != 0)
-            break;
-        started++;
-    }
-    if (started == 0) {
-        pthread_mutex_destroy(&p.mu);
-        return ip_err_set(err, IP_E_IO, "cannot start copy threads");
-    }
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
-    pthread_mutex_destroy(&p.mu);
-    if (p.failed) {
-        *err = p.err;
-        return -(int)(err->code ? err->code : IP_E_IO);
-    }
-    return 0;
+    return ip_parallel_for(plan->n_blobs, (size_t)n, copy_one, &j, err);
 }
 
 int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_item *items,
