@@ -22,11 +22,6 @@ struct ip_images_lock {
 int ip_images_lock_parse(const char *data, size_t len, const char *what,
                          struct ip_images_lock *out, struct ip_err *err);
 int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_err *err);
-/* Refuses YAML whose first document nests collections more than 64 deep, before
- * it is loaded: libyaml's scanner takes time quadratic in the nesting of flow
- * collections ("[[[[..."), so a small hostile file could stall it for hours.
- * Syntax errors are left to the loader. */
-int ip_yaml_check_nesting(const char *data, size_t len, const char *what, struct ip_err *err);
 void ip_images_lock_release(struct ip_images_lock *l);
 
 /* A BundleLock: the bundle's pinned reference and the tag it was pushed with. */

@@ -11,6 +11,7 @@
 #include "imgpkg/bundle.h"
 #include "imgpkg/ref.h"
 #include "imgpkg/yaml-writer.h"
+#include "lock-private.h"
 #include "util/banned.h"
 
 #define MAX_LOCK (16u << 20)

@@ -7,6 +7,7 @@
 #include "imgpkg/lock.h"
 #include "imgpkg/ref.h"
 #include "imgpkg/yaml-writer.h"
+#include "lock-private.h"
 #include "util/banned.h"
 
 #define MAX_LOCK_FILE (16u << 20)

@@ -8,6 +8,7 @@
 #include "imgpkg/ref.h"
 #include "suites.h"
 #include "oci/oci-private.h"
+#include "lock-private.h"
 
 /* '{"schemaVersion":2,"manifests":[],"x":' + '['*depth + ']'*depth + '}' (owned) */
 static char *index_nested(int depth)
