@@ -530,7 +530,7 @@ test_interop_peer_bundle() {
     imgpkg pull -b "$ref" -o pulled > pull.log 2>&1 || fail "pull -b: $(cat pull.log)"
     ip_same_files bundle-peer pulled
     assert_eq "$(ip_images_yml bundle-peer/.imgpkg/images.yml)" "$(ip_images_yml pulled/.imgpkg/images.yml)" "images.yml pulled"
-    imgpkg describe -b "$ref" > describe.log 2>&1 || fail "describe: $(cat describe.log)"
+    imgpkg describe -b "$ref" --tty > describe.log 2>&1 || fail "describe: $(cat describe.log)"
     assert_contains "$(cat describe.log)" "$d1"
     assert_contains "$(cat describe.log)" "$d2"
 
