@@ -4,7 +4,25 @@
 
 #include <check.h>
 
-#define UNIT_SUITES(X) X(auth) X(digest) X(hashmap) X(parallel) X(json) X(oci) X(ref) X(lock) X(build) X(store) X(verify) X(extract) X(legacy_tar) X(retry) X(fuzz_regressions) X(cli)
+/* clang-format off */
+#define UNIT_SUITES(X) \
+    X(auth) \
+    X(digest) \
+    X(hashmap) \
+    X(parallel) \
+    X(json) \
+    X(oci) \
+    X(ref) \
+    X(lock) \
+    X(build) \
+    X(store) \
+    X(verify) \
+    X(extract) \
+    X(legacy_tar) \
+    X(retry) \
+    X(fuzz_regressions) \
+    X(cli)
+/* clang-format on */
 
 #define DECLARE_SUITE(name) Suite *suite_##name(void);
 UNIT_SUITES(DECLARE_SUITE)
