@@ -482,7 +482,7 @@ MANIFEST = json.dumps({"schemaVersion": 2, "mediaType": MT,
     "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(CONFIG), "size": len(CONFIG)},
     "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": sha(LAYER), "size": len(LAYER)}]}).encode()
 MODES = ["ping-endless-200", "ping-trickle-401", "manifest-endless-404", "blob-endless-500",
-         "blob-trickle-500", "tags-loop", "tags-loop-absolute"]
+         "blob-trickle-500", "tags-loop", "tags-loop-absolute", "tags-endless"]
 PORTS = {}
 
 class H(BaseHTTPRequestHandler):
@@ -526,6 +526,13 @@ class H(BaseHTTPRequestHandler):
             if mode == "ping-trickle-401":
                 return self.endless(401, True, [("WWW-Authenticate", 'Basic realm="x"')])
             return self.send(200, b"{}")
+        if "/tags/list" in p and mode == "tags-endless":
+            # every page new (last=N), of long names, never the last
+            last = int(p.split("last=")[1].split("&")[0]) if "last=" in p else 0
+            tags = ["t%09d-%s" % (last + i, "y" * 110) for i in range(2000)]
+            body = json.dumps({"name": "x/app", "tags": tags}).encode()
+            link = "/v2/x/app/tags/list?last=%d&n=2000" % (last + 2000)
+            return self.send(200, body, [("Content-Type", "application/json"), ("Link", '<%s>; rel="next"' % link)])
         if "/tags/list" in p:
             port = PORTS[mode]
             link = ("http://127.0.0.1:%d/v2/x/app/tags/list?n=1000" % port) if mode == "tags-loop-absolute" \
@@ -571,7 +578,8 @@ rl_bounded() {
     local limit=$1 pat=$2 start=$SECONDS
     shift 2
     expect_fail "$pat" hs_rss "$T.rss" timeout 60 "$@"
-    hs_rss_below "$T.rss" 64
+    # (ASan's allocator and quarantine make peak RSS meaningless there)
+    grep -q __asan_init "$IMGPKG" || hs_rss_below "$T.rss" 64
     [ $((SECONDS - start)) -le "$limit" ] || fail "took $((SECONDS - start)) s (limit $limit): $*"
 }
 
@@ -609,6 +617,10 @@ test_rel_endless_bodies_and_pages() {
     rl_bounded 10 "next page is one already read" "$IMGPKG" tag list -i "127.0.0.1:$(port tags-loop)/x/app" $f
     # shellcheck disable=SC2086
     rl_bounded 10 "next page is one already read" "$IMGPKG" tag list -i "127.0.0.1:$(port tags-loop-absolute)/x/app" $f
+    # pages without end, each new: stopped at the cap on tags kept
+    # shellcheck disable=SC2086
+    rl_bounded 30 "more than 500000 tags or 16777216 bytes of names" "$IMGPKG" tag list \
+        -i "127.0.0.1:$(port tags-endless)/x/app" $f
     kill "$pid" 2> /dev/null || true
     assert_file_absent out
     assert_file_absent o.tar

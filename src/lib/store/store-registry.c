@@ -419,6 +419,7 @@ struct ip_store *ip_store_registry_sibling(struct ip_store *s, const char *repos
 #define MAX_TAG_PAGES 10000
 #define MAX_TAG_PAGE (4u << 20)
 #define MAX_TAGS 500000
+#define MAX_TAG_BYTES (16u << 20) /* of tag names in all */
 
 int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip_err *err)
 {
@@ -427,7 +428,7 @@ int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip
     size_t count = 0, cap = 0;
     cleanup_free char *next = ip_xasprintf("/v2/%s/tags/list?n=1000", rs->repo);
     char **seen = NULL; /* the pages asked for: a `next` that comes back is refused */
-    size_t n_seen = 0, cap_seen = 0;
+    size_t n_seen = 0, cap_seen = 0, tag_bytes = 0;
     int rc = 0;
 
     for (int page = 0; next; page++) {
@@ -465,11 +466,14 @@ int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip
             for (size_t i = 0; YAJL_IS_ARRAY(t) && i < t->u.array.len; i++) {
                 if (!YAJL_IS_STRING(t->u.array.values[i]))
                     continue;
-                if (count >= MAX_TAGS) {
-                    rc = ip_err_set(err, IP_E_TOOBIG, "listing tags of %s: more than %d tags",
-                                    s->location, MAX_TAGS);
+                size_t len = strlen(t->u.array.values[i]->u.string);
+                if (count >= MAX_TAGS || tag_bytes + len > MAX_TAG_BYTES) {
+                    rc = ip_err_set(err, IP_E_TOOBIG,
+                                    "listing tags of %s: more than %d tags or %u bytes of names",
+                                    s->location, MAX_TAGS, MAX_TAG_BYTES);
                     break;
                 }
+                tag_bytes += len;
                 IP_GROW(list, cap, count + 1);
                 list[count++] = ip_xstrdup(t->u.array.values[i]->u.string);
             }
