@@ -901,6 +901,96 @@ START_TEST(index_and_missing_layer)
 }
 END_TEST
 
+/* A store that reads from another one and notes, at every read of a blob,
+ * whether the working directory is still the caller's. */
+struct cwd_reader {
+    struct ip_reader base;
+    struct ip_reader *inner;
+    struct cwd_store *store;
+};
+
+struct cwd_store {
+    struct ip_store base;
+    struct ip_store *inner;
+    char want[4096];
+    int reads, moved;
+};
+
+static void cwd_note(struct cwd_store *c)
+{
+    char now[4096];
+    c->reads++;
+    if (!getcwd(now, sizeof(now)) || strcmp(now, c->want) != 0)
+        c->moved++;
+}
+
+static ssize_t cwd_read(struct ip_reader *r, void *buf, size_t n, struct ip_err *err)
+{
+    struct cwd_reader *cr = (struct cwd_reader *)r;
+    cwd_note(cr->store);
+    return ip_reader_read(cr->inner, buf, n, err);
+}
+
+static void cwd_reader_free(struct ip_reader *r)
+{
+    struct cwd_reader *cr = (struct cwd_reader *)r;
+    ip_reader_free(cr->inner);
+    free(cr);
+}
+
+static int cwd_open_blob(struct ip_store *s, const struct ip_desc *d, struct ip_reader **out,
+                         struct ip_err *err)
+{
+    struct cwd_store *c = (struct cwd_store *)s;
+    struct ip_reader *inner;
+    int rc = ip_store_open_blob(c->inner, d, &inner, err);
+    if (rc < 0)
+        return rc;
+    struct cwd_reader *cr = ip_xcalloc(1, sizeof(*cr));
+    cr->base.read = cwd_read;
+    cr->base.free = cwd_reader_free;
+    cr->inner = inner;
+    cr->store = c;
+    *out = &cr->base;
+    return 0;
+}
+
+static void cwd_store_free(struct ip_store *s)
+{
+    (void)s; /* on the stack; the inner store is the fixture's */
+}
+
+static const struct ip_store_ops cwd_ops = {
+    .scheme = "cwd", .open_blob = cwd_open_blob, .free = cwd_store_free};
+
+START_TEST(working_directory_never_changes)
+{
+    static const struct tentry a[] = {{'d', "dir", NULL, 0755, 0},
+                                      {'f', "dir/f", "f\n", 0644, 0},
+                                      {'f', "g", "g\n", 0644, 0},
+                                      END};
+    static const struct tentry b[] = {{'f', "dir/.wh.f", "", 0644, 0}, {'l', "l", "g", 0, 0}, END};
+    struct cwd_store c;
+    struct fx f;
+    struct ip_err err;
+    fx_init(&f);
+    fx_add(&f, a, GZIP, -1);
+    fx_add(&f, b, PLAIN, -1);
+    fx_manifest(&f);
+    memset(&c, 0, sizeof(c));
+    c.base.ops = &cwd_ops;
+    c.base.location = (char *)"cwd";
+    c.inner = f.s;
+    ck_assert_ptr_nonnull(getcwd(c.want, sizeof(c.want)));
+    ck_assert_msg(ip_extract_image(&c.base, f.m, f.out, NULL, &err) == 0, "%s", err.msg);
+    ck_assert_int_gt(c.reads, 0);
+    ck_assert_int_eq(c.moved, 0); /* the layers stream while the working directory stays */
+    assert_file(&f, "g", "g\n", 0644);
+    assert_absent(&f, "dir/f");
+    fx_release(&f);
+}
+END_TEST
+
 Suite *suite_extract(void)
 {
     Suite *s = suite_create("extract");
@@ -924,6 +1014,7 @@ Suite *suite_extract(void)
     tcase_add_test(tc, whiteouts_across_layers);
     tcase_add_test(tc, duplicates_and_long_names);
     tcase_add_test(tc, index_and_missing_layer);
+    tcase_add_test(tc, working_directory_never_changes);
     suite_add_tcase(s, tc);
     return s;
 }
