@@ -274,20 +274,31 @@ PY
 # tarball is given up at once, what is written stays bounded by what came in.
 test_rel_short_blob_not_padded() {
     rl_py_short_blob > short.py
-    python3 short.py port 1000000000 &
-    local pid=$! port
-    echo "$pid" >> "$SUITE_TMP/pids"
-    for _ in $(seq 1 50); do [ -s port ] && break; sleep 0.1; done
-    port=$(cat port)
-    # a 1 GB entry padded with zeros would pass this 64 MB file size limit
-    local rc=0
-    (ulimit -f 65536 && exec "$IMGPKG" copy -i "127.0.0.1:$port/x/app:v1" --to-tar out.tar \
-        --registry-retry-count 0) > run.out 2> run.err || rc=$?
-    kill "$pid" 2> /dev/null || true
-    [ "$rc" = 1 ] || fail "exit status $rc (153: killed writing past the file size limit): $(cat run.err)"
-    grep -q '^imgpkg: Error: ' run.err || fail "no error: $(cat run.err)"
-    assert_file_absent out.tar
-    rl_no_temps .
+    local size pid port rc
+    # 1 GB, and the largest size a descriptor can state
+    for size in 1000000000 9223372036854775807; do
+        rm -f port
+        python3 short.py port "$size" &
+        pid=$!
+        echo "$pid" >> "$SUITE_TMP/pids"
+        for _ in $(seq 1 50); do [ -s port ] && break; sleep 0.1; done
+        port=$(cat port)
+        # an entry padded with zeros to its size would pass this 64 MB file size limit
+        rc=0
+        (ulimit -f 65536 && exec "$IMGPKG" copy -i "127.0.0.1:$port/x/app:v1" --to-tar out.tar \
+            --registry-retry-count 0) > run.out 2> run.err || rc=$?
+        kill "$pid" 2> /dev/null || true
+        [ "$rc" = 1 ] || fail "size $size: exit status $rc (153: killed writing past the file size limit): $(cat run.err)"
+        grep -q '^imgpkg: Error: ' run.err || fail "no error: $(cat run.err)"
+        assert_file_absent out.tar
+        rl_no_temps .
+        # the staging directory a failed copy keeps for --resume holds whole blobs only
+        for f in .out.tar.imgpkg-partial/blobs/sha256/*; do
+            [ -f "$f" ] || continue
+            assert_eq "$(basename "$f")" "$(sha256sum < "$f" | cut -c1-64)" "staged blob"
+        done
+        rm -rf .out.tar.imgpkg-partial
+    done
 }
 
 # ---------- modes, paths, inputs ----------
