@@ -112,9 +112,20 @@ static void warn_foreign(const struct copy_opts *o, const struct foreign_layers 
     }
 }
 
+struct lock_entry {
+    char *source; /* where the image came from: the order of imgpkg's lock */
+    const char *digest;
+};
+
+static int lock_entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct lock_entry *)a)->source, ((const struct lock_entry *)b)->source);
+}
+
 /* --lock-output: a BundleLock for a bundle; an ImagesLock of where the
- * images are now otherwise (from an ImagesLock, its entries with their
- * annotations). */
+ * images are now otherwise: from an ImagesLock, its entries with their
+ * annotations; else every image copied (signatures too), in the order of
+ * the references they were copied from, as imgpkg writes it. */
 static int write_lock_output(const char *path, const struct ip_graph *g,
                              const struct ip_lock_file *in, const char *repo, struct ip_err *err)
 {
@@ -128,12 +139,24 @@ static int write_lock_output(const char *path, const struct ip_graph *g,
     if (in && !in->is_bundle_lock) {
         ip_images_lock_rebase(&in->images, repo, &l);
     } else {
-        l.images = ip_xcalloc(g->n, sizeof(*l.images));
+        struct lock_entry *e = ip_xcalloc(g->n ? g->n : 1, sizeof(*e));
         for (size_t i = 0; i < g->n; i++) {
-            if (g->nodes[i].tag && strstr(g->nodes[i].tag, ".sig"))
-                continue;
-            l.images[l.n_images++].image = ip_xasprintf("%s@%s", repo, g->nodes[i].digest);
+            const struct ip_graph_node *n = &g->nodes[i];
+            if (n->repo)
+                e[i].source = ip_xasprintf("%s@%s", n->repo, n->digest);
+            else if (n->orig_ref && strchr(n->orig_ref, '@'))
+                e[i].source = ip_xstrdup(n->orig_ref);
+            else
+                e[i].source = ip_xstrdup(n->digest);
+            e[i].digest = n->digest;
         }
+        qsort(e, g->n, sizeof(*e), lock_entry_cmp);
+        l.images = ip_xcalloc(g->n ? g->n : 1, sizeof(*l.images));
+        for (size_t i = 0; i < g->n; i++) {
+            l.images[l.n_images++].image = ip_xasprintf("%s@%s", repo, e[i].digest);
+            free(e[i].source);
+        }
+        free(e);
     }
     rc = ip_images_lock_write(path, &l, err);
     ip_images_lock_release(&l);

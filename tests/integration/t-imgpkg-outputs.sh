@@ -221,9 +221,27 @@ kind: ImagesLock
     # to a tarball, and from it to another repository
     imgpkg copy --lock images.yml --to-tar il.tar > /dev/null
     imgpkg copy --tar il.tar --to-repo "$REG_ADDR/op/il-dest2" --lock-output out2.yml > /dev/null
-    grep -q "^- image: $REG_ADDR/op/il-dest2@$d1\$" out2.yml || fail "$(cat out2.yml)"
-    grep -q "^- image: $REG_ADDR/op/il-dest2@$d2\$" out2.yml || fail "$(cat out2.yml)"
-    assert_eq 2 "$(grep -c 'image:' out2.yml)" "images in the lock"
+    # in the order of the references they came from (il-one before il-two)
+    op_same out2.yml "---
+apiVersion: imgpkg.carvel.dev/v1alpha1
+images:
+- image: $REG_ADDR/op/il-dest2@$d1
+- image: $REG_ADDR/op/il-dest2@$d2
+kind: ImagesLock
+"
+    # an image and its signature: both in the lock, by the references they came from
+    mkdir -p sig && echo sig > sig/s
+    imgpkg push -i "$REG_ADDR/op/il-one:sha256-${d1#sha256:}.sig" -f sig > /dev/null
+    local ds
+    ds=$(op_digest op/il-one "sha256-${d1#sha256:}.sig")
+    imgpkg copy -i "$REG_ADDR/op/il-one:v1" --cosign-signatures --to-repo "$REG_ADDR/op/il-dest3" \
+        --lock-output out3.yml > /dev/null
+    op_same out3.yml "---
+apiVersion: imgpkg.carvel.dev/v1alpha1
+images:
+$(printf '%s\n' "$ds" "$d1" | LC_ALL=C sort | sed "s|^|- image: $REG_ADDR/op/il-dest3@|")
+kind: ImagesLock
+"
 }
 
 # ---------- bundle detection ----------
