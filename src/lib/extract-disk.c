@@ -14,22 +14,22 @@
 #include "imgpkg/util.h"
 #include "util/banned.h"
 
-struct xd_dir_time {
+struct disk_dir_time {
     char *rel;
     struct timespec times[2];
 };
 
-void xd_error_release(struct xd_error *e)
+void extract_disk_error_release(struct disk_error *e)
 {
     free(e->through);
     e->through = NULL;
 }
 
-static enum xd_result sys_fail(struct xd_error *err, const char *what)
+static enum disk_result sys_fail(struct disk_error *err, const char *what)
 {
     err->errnum = errno;
     err->what = what;
-    return XD_SYS;
+    return DISK_SYS;
 }
 
 /* Removes what is at name (a directory only when empty); nothing there is fine. */
@@ -74,7 +74,8 @@ static int open_step(int fd, const char *name, bool create)
     return -1;
 }
 
-int xd_open_parent(int dirfd, const char *rel, bool create, const char **base, struct xd_error *err)
+int extract_disk_open_parent(int dirfd, const char *rel, bool create, const char **base,
+                             struct disk_error *err)
 {
     int fd = dirfd;
     const char *p = rel;
@@ -102,7 +103,7 @@ int xd_open_parent(int dirfd, const char *rel, bool create, const char **base, s
     }
 }
 
-static void remember_dir(struct xd_layer *l, const struct xd_entry *e)
+static void remember_dir(struct disk_layer *l, const struct disk_entry *e)
 {
     IP_GROW(l->dirs, l->cap_dirs, l->n_dirs + 1);
     l->dirs[l->n_dirs].rel = ip_xstrdup(e->rel);
@@ -111,8 +112,8 @@ static void remember_dir(struct xd_layer *l, const struct xd_entry *e)
     l->n_dirs++;
 }
 
-static enum xd_result make_dir(struct xd_layer *l, int pfd, const char *base,
-                               const struct xd_entry *e, struct xd_error *err)
+static enum disk_result make_dir(struct disk_layer *l, int pfd, const char *base,
+                                 const struct disk_entry *e, struct disk_error *err)
 {
     struct stat st;
     if (mkdirat(pfd, base, e->perm) < 0) {
@@ -126,11 +127,11 @@ static enum xd_result make_dir(struct xd_layer *l, int pfd, const char *base,
     if (e->exact && fchmodat(pfd, base, e->perm, 0) < 0)
         return sys_fail(err, "setting the directory's mode");
     remember_dir(l, e);
-    return XD_OK;
+    return DISK_OK;
 }
 
-static enum xd_result make_file(int pfd, const char *base, const struct xd_entry *e, int *fd,
-                                struct xd_error *err)
+static enum disk_result make_file(int pfd, const char *base, const struct disk_entry *e, int *fd,
+                                  struct disk_error *err)
 {
     /* the umask applies unless the mode is kept exactly (set at the end) */
     mode_t m = e->exact ? 0600 : e->perm;
@@ -138,7 +139,7 @@ static enum xd_result make_file(int pfd, const char *base, const struct xd_entry
         int f = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m);
         if (f >= 0) {
             *fd = f;
-            return XD_OK;
+            return DISK_OK;
         }
         if (errno != EEXIST)
             break;
@@ -148,8 +149,8 @@ static enum xd_result make_file(int pfd, const char *base, const struct xd_entry
     return sys_fail(err, "creating the file");
 }
 
-static enum xd_result make_symlink(int pfd, const char *base, const struct xd_entry *e,
-                                   struct xd_error *err)
+static enum disk_result make_symlink(int pfd, const char *base, const struct disk_entry *e,
+                                     struct disk_error *err)
 {
     struct timespec ts[2] = {e->atime, e->mtime};
     if (clear_name(pfd, base) < 0)
@@ -158,17 +159,17 @@ static enum xd_result make_symlink(int pfd, const char *base, const struct xd_en
         return sys_fail(err, "creating the symlink");
     if (utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
         return sys_fail(err, "setting the symlink's times");
-    return XD_OK;
+    return DISK_OK;
 }
 
-static enum xd_result make_hardlink(struct xd_layer *l, int pfd, const char *base,
-                                    const struct xd_entry *e, int *fd, struct xd_error *err)
+static enum disk_result make_hardlink(struct disk_layer *l, int pfd, const char *base,
+                                      const struct disk_entry *e, int *fd, struct disk_error *err)
 {
     const char *tbase;
-    enum xd_result r = XD_OK;
-    int tfd = xd_open_parent(l->dirfd, e->target, false, &tbase, err);
+    enum disk_result r = DISK_OK;
+    int tfd = extract_disk_open_parent(l->dirfd, e->target, false, &tbase, err);
     if (tfd < 0)
-        return err->through && errno == ELOOP ? XD_THROUGH_SYMLINK
+        return err->through && errno == ELOOP ? DISK_THROUGH_SYMLINK
                                               : sys_fail(err, "finding the hardlink's target");
     if (clear_name(pfd, base) < 0)
         r = sys_fail(err, "replacing what is there");
@@ -176,7 +177,7 @@ static enum xd_result make_hardlink(struct xd_layer *l, int pfd, const char *bas
         r = sys_fail(err, "creating the hardlink");
     if (tfd != l->dirfd)
         close(tfd);
-    if (r == XD_OK && e->size > 0) {
+    if (r == DISK_OK && e->size > 0) {
         *fd = openat(pfd, base, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
         if (*fd < 0)
             r = sys_fail(err, "opening the hardlink for its data");
@@ -184,29 +185,29 @@ static enum xd_result make_hardlink(struct xd_layer *l, int pfd, const char *bas
     return r;
 }
 
-enum xd_result xd_create(struct xd_layer *l, const struct xd_entry *e, int *fd,
-                         struct xd_error *err)
+enum disk_result extract_disk_create(struct disk_layer *l, const struct disk_entry *e, int *fd,
+                                     struct disk_error *err)
 {
     const char *base;
-    enum xd_result r = XD_OK;
+    enum disk_result r = DISK_OK;
     int pfd;
 
     *fd = -1;
-    pfd = xd_open_parent(l->dirfd, e->rel, true, &base, err);
+    pfd = extract_disk_open_parent(l->dirfd, e->rel, true, &base, err);
     if (pfd < 0)
-        return err->through && errno == ELOOP ? XD_THROUGH_SYMLINK
+        return err->through && errno == ELOOP ? DISK_THROUGH_SYMLINK
                                               : sys_fail(err, "creating the directories above it");
     switch (e->type) {
-    case XD_DIR:
+    case DISK_DIR:
         r = make_dir(l, pfd, base, e, err);
         break;
-    case XD_FILE:
+    case DISK_FILE:
         r = make_file(pfd, base, e, fd, err);
         break;
-    case XD_SYMLINK:
+    case DISK_SYMLINK:
         r = make_symlink(pfd, base, e, err);
         break;
-    case XD_HARDLINK:
+    case DISK_HARDLINK:
         r = make_hardlink(l, pfd, base, e, fd, err);
         break;
     }
@@ -215,36 +216,37 @@ enum xd_result xd_create(struct xd_layer *l, const struct xd_entry *e, int *fd,
     return r;
 }
 
-enum xd_result xd_file_done(int fd, const struct xd_entry *e, int64_t size, struct xd_error *err)
+enum disk_result extract_disk_file_done(int fd, const struct disk_entry *e, int64_t size,
+                                        struct disk_error *err)
 {
     struct timespec ts[2] = {e->atime, e->mtime};
     struct stat st;
-    enum xd_result r = XD_OK;
+    enum disk_result r = DISK_OK;
     /* a sparse entry may end in a hole */
     if (fstat(fd, &st) < 0 || (st.st_size < size && ftruncate(fd, size) < 0))
         r = sys_fail(err, "writing");
-    else if (e->type == XD_FILE && e->exact && fchmod(fd, e->perm) < 0)
+    else if (e->type == DISK_FILE && e->exact && fchmod(fd, e->perm) < 0)
         r = sys_fail(err, "setting the file's mode");
     else if (futimens(fd, ts) < 0)
         r = sys_fail(err, "setting the file's times");
-    if (close(fd) < 0 && r == XD_OK)
+    if (close(fd) < 0 && r == DISK_OK)
         r = sys_fail(err, "writing");
     return r;
 }
 
 static int cmp_dir_desc(const void *a, const void *b)
 {
-    return strcmp(((const struct xd_dir_time *)b)->rel, ((const struct xd_dir_time *)a)->rel);
+    return strcmp(((const struct disk_dir_time *)b)->rel, ((const struct disk_dir_time *)a)->rel);
 }
 
-enum xd_result xd_layer_finish(struct xd_layer *l, struct xd_error *err)
+enum disk_result extract_disk_layer_finish(struct disk_layer *l, struct disk_error *err)
 {
-    enum xd_result r = XD_OK;
+    enum disk_result r = DISK_OK;
     if (l->n_dirs)
         qsort(l->dirs, l->n_dirs, sizeof(*l->dirs), cmp_dir_desc);
-    for (size_t i = 0; i < l->n_dirs && r == XD_OK; i++) {
+    for (size_t i = 0; i < l->n_dirs && r == DISK_OK; i++) {
         const char *base;
-        int pfd = xd_open_parent(l->dirfd, l->dirs[i].rel, false, &base, NULL);
+        int pfd = extract_disk_open_parent(l->dirfd, l->dirs[i].rel, false, &base, NULL);
         if (pfd < 0)
             continue; /* gone with a later entry of the layer */
         if (utimensat(pfd, base, l->dirs[i].times, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
@@ -252,11 +254,11 @@ enum xd_result xd_layer_finish(struct xd_layer *l, struct xd_error *err)
         if (pfd != l->dirfd)
             close(pfd);
     }
-    xd_layer_release(l);
+    extract_disk_layer_release(l);
     return r;
 }
 
-void xd_layer_release(struct xd_layer *l)
+void extract_disk_layer_release(struct disk_layer *l)
 {
     for (size_t i = 0; i < l->n_dirs; i++)
         free(l->dirs[i].rel);

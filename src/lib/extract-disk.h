@@ -11,11 +11,11 @@
 #include <sys/types.h>
 #include <time.h>
 
-enum xd_type { XD_FILE, XD_DIR, XD_SYMLINK, XD_HARDLINK };
+enum disk_type { DISK_FILE, DISK_DIR, DISK_SYMLINK, DISK_HARDLINK };
 
-struct xd_entry {
+struct disk_entry {
     const char *rel;
-    enum xd_type type;
+    enum disk_type type;
     mode_t perm;        /* final permission bits (files and directories) */
     bool exact;         /* perm as it is; else the umask applies */
     const char *target; /* symlink target, or the hardlink's (cleaned) name */
@@ -26,40 +26,41 @@ struct xd_entry {
 
 /* The directories of one layer, whose times are set last (creating entries in
  * them changes their mtime). */
-struct xd_layer {
+struct disk_layer {
     int dirfd;
-    struct xd_dir_time *dirs;
+    struct disk_dir_time *dirs;
     size_t n_dirs, cap_dirs;
 };
 
-/* What went wrong, for the caller's message: XD_OK, a symlink on the way
+/* What went wrong, for the caller's message: DISK_OK, a symlink on the way
  * (`through` names it), or a system error (errno set, `what` says doing what). */
-enum xd_result { XD_OK = 0, XD_THROUGH_SYMLINK, XD_SYS };
-struct xd_error {
+enum disk_result { DISK_OK = 0, DISK_THROUGH_SYMLINK, DISK_SYS };
+struct disk_error {
     const char *what;
     int errnum;
     char *through; /* owned; the symlink's name */
 };
-void xd_error_release(struct xd_error *e);
+void extract_disk_error_release(struct disk_error *e);
 
 /* Creates the entry (and the directories above it), replacing what an earlier
  * layer left at its name (a directory only when empty).  For a file (and a
  * hardlink with data), *fd is the descriptor to write its data to, to be passed
- * to xd_file_done; else it is -1. */
-enum xd_result xd_create(struct xd_layer *l, const struct xd_entry *e, int *fd,
-                         struct xd_error *err);
+ * to extract_disk_file_done; else it is -1. */
+enum disk_result extract_disk_create(struct disk_layer *l, const struct disk_entry *e, int *fd,
+                                     struct disk_error *err);
 /* Ends a file: its size (holes left by sparse entries), mode and times. */
-enum xd_result xd_file_done(int fd, const struct xd_entry *e, int64_t size, struct xd_error *err);
+enum disk_result extract_disk_file_done(int fd, const struct disk_entry *e, int64_t size,
+                                        struct disk_error *err);
 /* Sets the times of the layer's directories, deepest first, and forgets them. */
-enum xd_result xd_layer_finish(struct xd_layer *l, struct xd_error *err);
-void xd_layer_release(struct xd_layer *l);
+enum disk_result extract_disk_layer_finish(struct disk_layer *l, struct disk_error *err);
+void extract_disk_layer_release(struct disk_layer *l);
 
 /* The descriptor of the directory holding rel (dirfd itself for a top-level
  * name: never close that one), *base pointing at rel's last component; missing
  * directories are made when create is set (a non-directory in the way is
  * replaced).  Returns the fd or -1 (errno set; ELOOP when a component is a
  * symlink, `err->through` naming it). */
-int xd_open_parent(int dirfd, const char *rel, bool create, const char **base,
-                   struct xd_error *err);
+int extract_disk_open_parent(int dirfd, const char *rel, bool create, const char **base,
+                             struct disk_error *err);
 
 #endif

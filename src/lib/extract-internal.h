@@ -39,7 +39,7 @@ static inline bool kind_is_dir(enum kind k)
 struct xctx {
     struct ip_store *s;
     int dirfd; /* the output directory */
-    struct xd_layer disk;
+    struct disk_layer disk;
     const struct ip_desc *layer;
     size_t index, n_layers;
     struct ip_reader *r;

@@ -106,17 +106,17 @@ static int read_fail(struct xctx *x, struct archive *a, const char *what)
 }
 
 /* extract-disk.c could not write an entry. */
-static int disk_fail(struct xctx *x, const char *name, enum xd_result r, struct xd_error *de)
+static int disk_fail(struct xctx *x, const char *name, enum disk_result r, struct disk_error *de)
 {
     int rc;
-    if (r == XD_THROUGH_SYMLINK) {
+    if (r == DISK_THROUGH_SYMLINK) {
         char q[QUOTE_MAX * 4 + 8];
         extract_quote_name(de->through, q, sizeof(q));
         rc = extract_refuse(x, IP_E_INPUT, name, "cannot extract through symlink '%s'", q);
     } else {
         rc = extract_entry_sys(x, de->errnum, name, de->what);
     }
-    xd_error_release(de);
+    extract_disk_error_release(de);
     return rc;
 }
 
@@ -397,7 +397,7 @@ static struct timespec entry_time(bool set, time_t sec, long nsec)
 static int write_entry(struct xctx *x, struct archive *a, struct archive_entry *e, const char *raw,
                        const char *rel, enum kind k, const char *hl_target)
 {
-    struct xd_entry de = {
+    struct disk_entry de = {
         .rel = rel,
         .exact = x->keep,
         .mtime = entry_time(archive_entry_mtime_is_set(e), archive_entry_mtime(e),
@@ -406,21 +406,21 @@ static int write_entry(struct xctx *x, struct archive *a, struct archive_entry *
                             archive_entry_atime_nsec(e)),
         .size = archive_entry_size(e),
     };
-    struct xd_error xe = {0};
-    enum xd_result r;
+    struct disk_error xe = {0};
+    enum disk_result r;
     int fd, rc;
 
     if (hl_target) {
-        de.type = XD_HARDLINK;
+        de.type = DISK_HARDLINK;
         de.target = hl_target;
     } else if (k == K_LINK) {
-        de.type = XD_SYMLINK;
+        de.type = DISK_SYMLINK;
         de.target = archive_entry_symlink(e);
     } else {
-        de.type = k == K_DIR ? XD_DIR : XD_FILE;
+        de.type = k == K_DIR ? DISK_DIR : DISK_FILE;
         de.perm = entry_perm(x, archive_entry_perm(e), k == K_DIR);
     }
-    if ((r = xd_create(&x->disk, &de, &fd, &xe)) != XD_OK)
+    if ((r = extract_disk_create(&x->disk, &de, &fd, &xe)) != DISK_OK)
         return disk_fail(x, raw, r, &xe);
     if (fd < 0)
         return 0;
@@ -428,7 +428,7 @@ static int write_entry(struct xctx *x, struct archive *a, struct archive_entry *
         close(fd);
         return rc;
     }
-    if ((r = xd_file_done(fd, &de, de.size, &xe)) != XD_OK)
+    if ((r = extract_disk_file_done(fd, &de, de.size, &xe)) != DISK_OK)
         return disk_fail(x, raw, r, &xe);
     return 0;
 }
@@ -523,8 +523,8 @@ static int extract_layer(struct xctx *x, bool zstd)
 {
     struct archive *a = NULL;
     struct archive_entry *e;
-    struct xd_error xe = {0};
-    enum xd_result xr;
+    struct disk_error xe = {0};
+    enum disk_result xr;
     int rc, r;
 
     x->disk.dirfd = x->dirfd;
@@ -545,9 +545,9 @@ static int extract_layer(struct xctx *x, bool zstd)
     }
     if ((rc = check_stream(x, a)) < 0)
         goto out;
-    if ((xr = xd_layer_finish(&x->disk, &xe)) != XD_OK) {
+    if ((xr = extract_disk_layer_finish(&x->disk, &xe)) != DISK_OK) {
         rc = ip_err_sys(x->err, xe.errnum, "layer %s: finishing: %s", x->layer->digest, xe.what);
-        xd_error_release(&xe);
+        extract_disk_error_release(&xe);
         goto out;
     }
     if (drain(x) < 0)
@@ -557,7 +557,7 @@ out:
         x->stream_base += archive_filter_bytes(a, 0);
         archive_read_free(a);
     }
-    xd_layer_release(&x->disk);
+    extract_disk_layer_release(&x->disk);
     ip_reader_free(x->r);
     x->r = NULL;
     ip_hashmap_release(&x->seen);
