@@ -1,7 +1,7 @@
 /* extract.h - writes the layers of an image into a directory (what pull does):
- * each layer is streamed from its store through a verifying reader, unpacked by
- * libarchive, and written with libarchive's secure write-to-disk, after this
- * module has checked every entry itself.
+ * each layer is streamed from its store through a verifying reader, read by
+ * libarchive, and every entry checked before it is written (relative to a
+ * descriptor of dir, never through a symlink).
  *
  * What is refused, with a one-line error naming the entry and the layer digest:
  * absolute names, any ".." component, names over 4096 bytes, character and
