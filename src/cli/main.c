@@ -14,9 +14,16 @@
 #include "imgpkg/util.h"
 #include "util/banned.h"
 
+/* "imgpkg help [COMMAND...]": listed as a command, handled by main */
+static const struct command cmd_help = {
+    .name = "help",
+    .summary = "Help about any command",
+};
+
+/* in the order cobra lists them: by name */
 static const struct command *const commands[] = {
-    &cmd_copy, &cmd_describe, &cmd_pull,    &cmd_push, &cmd_save,
-    &cmd_tag,  &cmd_verify,   &cmd_version, NULL,
+    &cmd_copy, &cmd_describe, &cmd_help,   &cmd_pull,    &cmd_push,
+    &cmd_save, &cmd_tag,      &cmd_verify, &cmd_version, NULL,
 };
 
 static const struct command cmd_root = {
@@ -141,11 +148,8 @@ static int parse_argv(struct invocation *inv, struct cli_global *g, int argc, ch
 static void print_commands(const struct command *c)
 {
     printf("\nAvailable Commands:\n");
-    for (const struct command *const *s = c->subcommands; *s; s++) {
-        if (c == &cmd_root && !strcmp((*s)->name, "pull"))
-            printf("  %-11s %s\n", "help", "Help about any command");
+    for (const struct command *const *s = c->subcommands; *s; s++)
         printf("  %-11s %s\n", (*s)->name, (*s)->summary);
-    }
 }
 
 /* cobra's help: summary, usage, aliases, examples, commands, flags. */
@@ -192,10 +196,6 @@ static int no_subcommand(const struct command *c, struct ip_err *err)
     for (const struct command *const *s = c->subcommands; *s; s++) {
         size_t len = strlen(list);
         snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "", (*s)->name);
-        if (c == &cmd_root && !strcmp((*s)->name, "describe")) {
-            len = strlen(list);
-            snprintf(list + len, sizeof(list) - len, ", help");
-        }
     }
     return ip_err_set(err, IP_E_USAGE, "Use one of available subcommands: %s", list);
 }
