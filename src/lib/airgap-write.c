@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -72,6 +73,12 @@ int ip_graph_to_layout(const struct ip_graph *g, struct ip_store *dst,
     return rc;
 }
 
+static int location_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct ip_image_location *)a)->image,
+                  ((const struct ip_image_location *)b)->image);
+}
+
 /* Builds and pushes the image-locations record of bundle b into dst. */
 static int push_locations(const struct ip_graph *g, const struct ip_graph_node *b,
                           struct ip_store *dst, const struct ip_copy_opts *co,
@@ -96,6 +103,8 @@ static int push_locations(const struct ip_graph *g, const struct ip_graph_node *
         loc.images[loc.n].is_bundle = k >= 0 && g->nodes[k].is_bundle;
         loc.n++;
     }
+    /* imgpkg lists them sorted (so its record, and its digest, are the same) */
+    qsort(loc.images, loc.n, sizeof(*loc.images), location_cmp);
     ip_image_locations_yaml(&loc, &yaml);
     ip_image_locations_release(&loc);
 

@@ -288,13 +288,13 @@ YAML
 apiVersion: imgpkg.carvel.dev/v1alpha1
 kind: ImagesLock
 images:
+- image: $REG_ADDR/op/nested@$OP_NESTED
+  annotations:
+    kbld.carvel.dev/id: nested
 - image: $REG_ADDR/op/d-img1@$OP_IMG1
   annotations:
     z: a
     kbld.carvel.dev/id: "1.0"
-- image: $REG_ADDR/op/nested@$OP_NESTED
-  annotations:
-    kbld.carvel.dev/id: nested
 YAML
     imgpkg push -b "$REG_ADDR/op/outer:v1" -f ob > /dev/null
     OP_OUTER=$(op_digest op/outer v1)
@@ -701,6 +701,14 @@ copy | done uploading images
 copy | Tagging images
 
 Succeeded
+"
+    # the image-locations record: its images sorted, as imgpkg writes it
+    imgpkg pull -i "$r/c-dest:sha256-${OP_OUTER#sha256:}.image-locations.imgpkg" -o loc > /dev/null
+    op_same loc/image-locations.yml "---
+apiVersion: imgpkg.carvel.dev/v1alpha1
+images:
+$(printf '%s\n' "$r/d-img1@$OP_IMG1 false" "$r/nested@$OP_NESTED true" | LC_ALL=C sort | sed 's/^\(.*\) \(.*\)$/- image: \1\n  isBundle: \2/')
+kind: ImageLocations
 "
     # from the relocated copy: where the images are now
     imgpkg copy -b "$r/c-dest:v1" --to-repo "$r/c-dest2" --json > copy.json
