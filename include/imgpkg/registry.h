@@ -29,7 +29,11 @@ struct ip_registry_opts {
     long request_timeout_s;
     long connect_timeout_s;
     int retries;                /* per request, for resets, 429 and 5xx */
-    bool debug;                 /* request lines on stderr, never credentials */
+    bool debug; /* each request and answer to debug_log, credentials redacted */
+    /* With debug: gets each entry as Go's log.Print would (the caller adds a
+     * time stamp and a newline when the text lacks one). */
+    void (*debug_log)(void *ctx, const char *text);
+    void *debug_log_ctx;
     struct ip_auth_opts auth;
     /* Warnings for the user (e.g. certificate verification off), one line
      * each, from the thread that opens the store: the library never prints.

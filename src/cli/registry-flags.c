@@ -2,6 +2,7 @@
  * talk to registries, and the registry options they make. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "util/banned.h"
@@ -44,6 +45,19 @@ static void print_warning(void *ctx, const char *msg)
     fprintf(stderr, "imgpkg: Warning: %s\n", msg);
 }
 
+/* --debug: each entry with Go's log time stamp, as imgpkg's. */
+static void print_debug(void *ctx, const char *text)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    (void)ctx;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y/%m/%d %H:%M:%S", &tm);
+    size_t n = strlen(text);
+    fprintf(stderr, "%s %s%s", stamp, text, n && text[n - 1] == '\n' ? "" : "\n");
+}
+
 int registry_flags_opts(const struct cli_global *g, const struct registry_flags *f,
                         struct ip_registry_opts *o, struct ip_err *err)
 {
@@ -54,6 +68,7 @@ int registry_flags_opts(const struct cli_global *g, const struct registry_flags 
     o->insecure = f->insecure;
     o->retries = f->retry_count < 0 ? 0 : f->retry_count;
     o->debug = g->debug;
+    o->debug_log = print_debug;
     o->warn = print_warning;
     o->auth.username = f->username;
     o->auth.password = f->password;

@@ -470,10 +470,10 @@ test_airgap_registry_to_registry() {
 
     # the same registry: every blob mounted across repositories, none uploaded again
     imgpkg copy --debug -b "$A_ADDR/ag/bundle:v1" --to-repo "$A_ADDR/ag/other" > other.out 2> debug.log
-    mounts=$(grep -c "POST http://$A_ADDR/v2/ag/other/blobs/uploads/[^ ]* -> 201\$" debug.log || true)
+    mounts=$(grep -c "<-- 201 http://$A_ADDR/v2/ag/other/blobs/uploads/?mount=[^ ]* (" debug.log || true)
     assert_eq "$nblobs" "$mounts" "blobs mounted"
     # uploaded the usual way: no more than the two image-locations images (config + layer each)
-    uploads=$(grep -c "PUT http://$A_ADDR/v2/ag/other/blobs/uploads/" debug.log || true)
+    uploads=$(grep -c -- "--> PUT http://$A_ADDR/v2/ag/other/blobs/uploads/" debug.log || true)
     [ "$uploads" -le 4 ] || fail "$uploads blobs uploaded instead of mounted: $(grep PUT debug.log)"
     for d in "$AG_BUNDLE" "$AG_ONE" "$AG_TWO" "$AG_MULTI" "$AG_AMD" "$AG_ARM" "$AG_INNER" "$AG_NIMG"; do
         assert_eq "$d" "$(ag_digest "docker://$A_ADDR/ag/other@$d")" "digest in A/ag/other"
@@ -482,7 +482,7 @@ test_airgap_registry_to_registry() {
     ag_has_tag "$A_ADDR" ag/other "sha256-$(ag_hex "$AG_ONE").imgpkg"
     ag_has_tag "$A_ADDR" ag/other "sha256-$(ag_hex "$AG_BUNDLE").image-locations.imgpkg"
     # each tag is put once
-    assert_eq "1" "$(grep -c "PUT http://$A_ADDR/v2/ag/other/manifests/v1 " debug.log)" "PUTs of tag v1"
+    assert_eq "1" "$(grep -c -- "--> PUT http://$A_ADDR/v2/ag/other/manifests/v1\$" debug.log)" "PUTs of tag v1"
 
     # --repo-based-tags: <repository path>-sha256-<hex>.imgpkg
     imgpkg copy -b "$A_ADDR/ag/bundle:v1" --to-repo "$B_ADDR/rb" --repo-based-tags > /dev/null

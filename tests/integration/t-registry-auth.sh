@@ -205,7 +205,14 @@ test_registry_auth_debug_hides_secrets() {
     b64=$(printf '%s:%s' "$RA_USER" "$RA_PASS" | base64 -w0)
     imgpkg --debug push --tty -i "$RA_TLS_ADDR/auth/debug:v1" -f f --registry-ca-cert-path "$RA_CA" \
         --registry-username "$RA_USER" --registry-password "$RA_PASS" > out.txt 2> err.txt
-    assert_contains "$(cat err.txt)" "debug" "--debug output"
+    # imgpkg's form: each request and answer, the Authorization header redacted
+    grep -q -- "--> PUT https://$RA_TLS_ADDR/v2/auth/debug/manifests/v1\$" err.txt ||
+        fail "no request line in the --debug output: $(head -40 err.txt)"
+    grep -q "^Authorization: <redacted>"$'\r'"\$" err.txt ||
+        fail "no redacted Authorization header: $(head -40 err.txt)"
+    grep -q "^Accept-Encoding: gzip"$'\r'"\$" err.txt || fail "gzip not asked for: $(head -40 err.txt)"
+    grep -q "<-- 201 https://$RA_TLS_ADDR/v2/auth/debug/manifests/v1 (" err.txt ||
+        fail "no answer line in the --debug output: $(head -40 err.txt)"
     for s in "$RA_PASS" "$b64"; do
         ! grep -qF -- "$s" err.txt out.txt || fail "a secret is in the --debug output: $(cat err.txt)"
     done
@@ -292,4 +299,26 @@ test_registry_auth_token_read_scopes() {
     assert_eq "$want" \
         "$(skopeo inspect --tls-verify=false --creds "$RA_USER:$RA_PASS" --format '{{.Digest}}' "docker://$RA_TOK_ADDR/tok/dst:v1")" \
         "digest copied"
+}
+
+test_registry_auth_token_debug_redacted() {
+    ra_token main
+    make_files f
+    imgpkg push -i "$RA_TOK_ADDR/tok/dbg:v1" -f f --registry-username "$RA_USER" \
+        --registry-password "$RA_PASS" > /dev/null
+    imgpkg --debug pull -i "$RA_TOK_ADDR/tok/dbg:v1" -o out --registry-username "$RA_USER" \
+        --registry-password "$RA_PASS" > /dev/null 2> err.txt
+    # the token request and its answer are logged without their bodies, as imgpkg's
+    grep -q -- "--> GET http://[^ ]*/token?[^ ]* \[body redacted: oauth token response contains credentials\]\$" err.txt ||
+        fail "no redacted token request: $(head -30 err.txt)"
+    grep -q "<-- 200 http://[^ ]*/token?[^ ]* ([^)]*) \[body redacted: oauth token response contains credentials\]\$" err.txt ||
+        fail "no redacted token answer: $(head -30 err.txt)"
+    # bearer tokens and the password never appear: every Authorization line is redacted
+    ! grep -qi '"token"\|eyJ\|authorization: bearer\|authorization: basic' err.txt || fail "a token or credentials in the --debug output"
+    ! grep -qF -- "$RA_PASS" err.txt || fail "the password in the --debug output"
+    [ "$(grep -ci '^authorization:' err.txt)" = "$(grep -c '^Authorization: <redacted>'$'\r''$' err.txt)" ] ||
+        fail "an Authorization header not redacted: $(grep -i '^authorization:' err.txt)"
+    # a layer's body is not logged
+    grep -q -- "--> GET http://[^ ]*/v2/tok/dbg/blobs/sha256:[0-9a-f]* \[body redacted: omitting binary blobs from logs\]\$" err.txt ||
+        fail "no redacted blob request: $(head -30 err.txt)"
 }

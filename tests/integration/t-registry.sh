@@ -265,3 +265,55 @@ EOF
     imgpkg copy --tar good.tar --to-repo "$REG_ADDR/rg-broken/app" > /dev/null
     rg_same_image oci-archive:good.tar:v1 "docker://$REG_ADDR/rg-broken/app:v1"
 }
+
+test_registry_gzip_encoded_answers() {
+    # a proxy in front of the registry that gzip-encodes every answer but the
+    # blobs' when asked to, and notes each request's Accept-Encoding
+    cat > gz.py <<'PY'
+import gzip, http.server, socketserver, sys, urllib.request
+up, log = sys.argv[2], open(sys.argv[3], "a", buffering=1)
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a):
+        pass
+    def do_GET(self):
+        log.write("%s %s\n" % (self.path, self.headers.get("Accept-Encoding", "-")))
+        req = urllib.request.Request("http://" + up + self.path,
+                                     headers={"Accept": self.headers.get("Accept", "*/*")})
+        try:
+            r = urllib.request.urlopen(req)
+            code, hdrs, body = r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            code, hdrs, body = e.code, e.headers, e.read()
+        enc = "/blobs/" not in self.path and "gzip" in self.headers.get("Accept-Encoding", "")
+        if enc:
+            body = gzip.compress(body)
+        self.send_response(code)
+        for k in ("Content-Type", "Docker-Content-Digest"):
+            if hdrs.get(k):
+                self.send_header(k, hdrs[k])
+        if enc:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_HEAD = do_GET
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+S(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+    make_files f
+    imgpkg push -i "$REG_ADDR/rg-gz/app:v1" -f f > /dev/null
+    port=$(free_port)
+    python3 gz.py "$port" "$REG_ADDR" gz.log 2> gz.err &
+    echo $! >> "$SUITE_TMP/pids"
+    wait_port "$port" || fail "the proxy did not start: $(cat gz.err)"
+    imgpkg pull -i "127.0.0.1:$port/rg-gz/app:v1" -o out > /dev/null
+    diff -r f out || fail "pulled files differ"
+    imgpkg tag list -i "127.0.0.1:$port/rg-gz/app" > tags.txt
+    grep -q v1 tags.txt || fail "tag list through gzip: $(cat tags.txt)"
+    # every request asked for gzip, blobs too (as imgpkg's), and blobs came raw
+    grep -q '/manifests/v1 gzip$' gz.log || fail "manifest without gzip: $(cat gz.log)"
+    grep -q '/blobs/sha256:[0-9a-f]* gzip$' gz.log || fail "blob without gzip: $(cat gz.log)"
+    ! grep -v ' gzip$' gz.log || fail "a request without Accept-Encoding: gzip"
+}

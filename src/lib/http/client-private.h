@@ -66,6 +66,7 @@ struct ip_http_xfer {
     long deadline_s;    /* with ip_http_deadline_cb: limit on an error answer */
     double error_since; /* monotonic time its status line came */
     bool timed_out;
+    struct ip_http_debug *dbg; /* --debug: what is logged of this transfer (debug.c) */
 };
 
 /* Resets the handle and sets the options every transfer shares. */
@@ -86,8 +87,18 @@ int ip_http_status_error(const char *method, const char *url, long status, struc
 /* Fills err from a failed transfer of this thread. */
 int ip_http_curl_error(CURL *h, CURLcode cc, const char *method, const char *url,
                        struct ip_err *err);
-void ip_http_debug_line(const struct ip_http_client *c, const char *method, const char *url,
-                        long status);
+
+/* ---- debug.c ---- */
+
+/* Logs the transfer on h with --debug; `redact` (or NULL) says why its
+ * bodies are left out. */
+void ip_http_debug_attach(const struct ip_http_client *c, CURL *h, struct ip_http_xfer *x,
+                          const char *url, const char *redact);
+/* Logs the answer (or the failure) once the transfer ended. */
+void ip_http_debug_done(struct ip_http_xfer *x, CURL *h, const char *method, CURLcode cc);
+void ip_http_debug_release(struct ip_http_xfer *x);
+#define IP_REDACT_BLOB "omitting binary blobs from logs"
+#define IP_REDACT_TOKEN "oauth token response contains credentials"
 
 /* ---- token.c ---- */
 

@@ -96,11 +96,12 @@ static int ping(struct ip_http_client *c, const char *scheme, struct ip_err *err
     ip_http_setup_handle(c, h, url);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, ip_http_header_cb);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    ip_http_debug_attach(c, h, &x, url, NULL);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ip_http_write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
     CURLcode cc = ip_http_outcome(c, &x, curl_easy_perform(h));
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
-    ip_http_debug_line(c, "GET", url, resp.status);
+    ip_http_debug_done(&x, h, "GET", cc);
     int rc = 0;
     if (ip_http_headers_too_big(&x, cc, resp.status)) {
         rc = ip_err_set(err, IP_E_TOOBIG, "GET %s: response headers over %u bytes", url,

@@ -111,6 +111,7 @@ static int exchange(struct request *r, struct ip_http_xfer *x, struct ip_err *er
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, ip_http_header_cb);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+    ip_http_debug_attach(c, h, x, r->url, req->body_reader ? IP_REDACT_BLOB : NULL);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ip_http_write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     if (req->follow_redirects) {
@@ -120,7 +121,7 @@ static int exchange(struct request *r, struct ip_http_xfer *x, struct ip_err *er
     request_method(h, req, x, c->opts.request_timeout_s);
     CURLcode cc = ip_http_outcome(c, x, curl_easy_perform(h));
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->resp->status);
-    ip_http_debug_line(c, req->method, r->url, r->resp->status);
+    ip_http_debug_done(x, h, req->method, cc);
 
     if (x->reader_failed) {
         *err = x->reader_err;

@@ -98,6 +98,10 @@ static int stream_start(struct stream_reader *s, struct ip_err *err)
         cleanup_free char *ac = ip_xasprintf("Accept: %s", s->accept);
         s->hdrs = curl_slist_append(s->hdrs, ac);
     }
+    /* asked for as imgpkg asks, but never decoded: a blob's digest is over
+     * the bytes as the registry holds them */
+    curl_easy_setopt(s->h, CURLOPT_ACCEPT_ENCODING, NULL);
+    s->hdrs = curl_slist_append(s->hdrs, "Accept-Encoding: gzip");
     ip_http_resp_release(&s->resp);
     s->x.resp = &s->resp;
     s->x.header_bytes = 0;
@@ -108,6 +112,7 @@ static int stream_start(struct stream_reader *s, struct ip_err *err)
     curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, s->hdrs);
     curl_easy_setopt(s->h, CURLOPT_HEADERFUNCTION, ip_http_header_cb);
     curl_easy_setopt(s->h, CURLOPT_HEADERDATA, &s->x);
+    ip_http_debug_attach(s->c, s->h, &s->x, s->url, IP_REDACT_BLOB);
     curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, stream_write);
     curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(s->h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -143,7 +148,7 @@ static int stream_pump(struct stream_reader *s, struct ip_err *err)
             long status = 0;
             curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
             s->resp.status = status;
-            ip_http_debug_line(s->c, "GET", s->url, status);
+            ip_http_debug_done(&s->x, s->h, "GET", s->result);
             if (ip_http_headers_too_big(&s->x, s->result, status))
                 return ip_err_set(err, IP_E_TOOBIG, "GET %s: response headers over %u bytes",
                                   s->c->host, MAX_HEADER_BYTES);
@@ -203,6 +208,7 @@ static ssize_t stream_read(struct ip_reader *r, void *out, size_t n, struct ip_e
 static void stream_free(struct ip_reader *r)
 {
     struct stream_reader *s = (struct stream_reader *)r;
+    ip_http_debug_release(&s->x);
     if (s->h) {
         curl_multi_remove_handle(s->m, s->h);
         if (s->done)

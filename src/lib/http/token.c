@@ -126,9 +126,10 @@ static int token_once(void *ctx, struct ip_err *err)
     ip_http_resp_release(&f->resp);
     f->x.header_bytes = 0;
     f->x.discard_full = false;
+    ip_http_debug_attach(f->c, f->h, &f->x, f->realm, IP_REDACT_TOKEN);
     CURLcode cc = ip_http_outcome(f->c, &f->x, curl_easy_perform(f->h));
     curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &f->resp.status);
-    ip_http_debug_line(f->c, f->c->cred.identity_token ? "POST" : "GET", f->realm, f->resp.status);
+    ip_http_debug_done(&f->x, f->h, f->c->cred.identity_token ? "POST" : "GET", cc);
     if (cc != CURLE_OK)
         return ip_http_curl_error(f->h, cc, "GET", f->realm, err);
     if (f->resp.status >= 400) {

@@ -199,6 +199,8 @@ void ip_http_setup_handle(struct ip_http_client *c, CURL *h, const char *url)
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
     curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* as Go's transport: gzip asked for, and decoded (streamed blobs opt out) */
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
     if (!c->opts.verify_certs) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -349,14 +351,4 @@ char *ip_http_resolve_url(const struct ip_http_client *c, const char *location)
     if (location[0] == '/')
         return ip_xasprintf("%s%s", c->base, location);
     return ip_xasprintf("%s/%s", c->base, location);
-}
-
-void ip_http_debug_line(const struct ip_http_client *c, const char *method, const char *url,
-                        long status)
-{
-    if (!c->opts.debug)
-        return;
-    const char *q = strchr(url, '?');
-    int ulen = q ? (int)(q - url) : (int)strlen(url);
-    fprintf(stderr, "imgpkg: debug: %s %.*s -> %ld\n", method, ulen, url, status);
 }
