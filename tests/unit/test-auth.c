@@ -208,9 +208,14 @@ START_TEST(base64_vectors)
     static const struct {
         const char *plain, *enc;
     } v[] = {
-        {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-        {"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
-        {"foobar", "Zm9vYmFy"}, {"user:pass", "dXNlcjpwYXNz"},
+        {"", ""},
+        {"f", "Zg=="},
+        {"fo", "Zm8="},
+        {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="},
+        {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"},
+        {"user:pass", "dXNlcjpwYXNz"},
     };
     for (size_t i = 0; i < IP_ARRAY_SIZE(v); i++) {
         char *e = ip_base64_encode(v[i].plain, strlen(v[i].plain));
@@ -248,8 +253,8 @@ END_TEST
 
 START_TEST(base64_invalid)
 {
-    static const char *const bad[] = {"Zg", "Zg=", "Z===", "Zg==Zg==", "Zm9v!A==", "Zm 9v",
-                                      "====", "Zm9v\n"};
+    static const char *const bad[] = {
+        "Zg", "Zg=", "Z===", "Zg==Zg==", "Zm9v!A==", "Zm 9v", "====", "Zm9v\n"};
     size_t len;
     for (size_t i = 0; i < IP_ARRAY_SIZE(bad); i++)
         ck_assert_msg(ip_base64_decode(bad[i], &len) == NULL, "'%s' decoded", bad[i]);
@@ -625,6 +630,109 @@ START_TEST(anonymous_fallback)
 }
 END_TEST
 
+/* ---- IMGPKG_ACTIVE_KEYCHAINS ---------------------------------------------- */
+
+static void assert_resolve_fails(const char *registry, const char *want)
+{
+    struct ip_cred c;
+    struct ip_err err;
+    ck_assert_int_lt(ip_auth_resolve(registry, NULL, &c, &err), 0);
+    ck_assert_msg(strstr(err.msg, want) != NULL, "'%s' lacks '%s'", err.msg, want);
+}
+
+START_TEST(keychain_names)
+{
+    setenv("IMGPKG_ACTIVE_KEYCHAINS", "github,foo", 1);
+    assert_resolve_fails("ghcr.io", "Creating registry keychain: Unable to load keychain for foo, "
+                                    "available keychains [aks, ecr, gke, github]");
+    setenv("IMGPKG_ACTIVE_KEYCHAINS", "github,", 1);
+    assert_resolve_fails("reg.example.com", "Unable to load keychain for , available");
+    setenv("IMGPKG_ACTIVE_KEYCHAINS", "GitHub", 1);
+    assert_resolve_fails("reg.example.com", "Unable to load keychain for GitHub, available");
+    setenv("IMGPKG_ACTIVE_KEYCHAINS", " github , gke,ecr,aks", 1);
+    assert_anonymous("reg.example.com", NULL);
+    setenv("IMGPKG_ACTIVE_KEYCHAINS", "", 1);
+    assert_anonymous("reg.example.com", NULL);
+}
+END_TEST
+
+START_TEST(keychain_github)
+{
+    struct ip_auth_opts flags = {.username = "flaguser", .password = "flagpass"};
+    setenv("GITHUB_TOKEN", "ghp_secret", 1);
+    /* not active: GITHUB_TOKEN is not used */
+    assert_anonymous("ghcr.io", NULL);
+    setenv("IMGPKG_ACTIVE_KEYCHAINS", "github", 1);
+    assert_basic("ghcr.io", NULL, "unset", "ghp_secret");
+    assert_basic("GHCR.IO:443", NULL, "unset", "ghp_secret");
+    setenv("GITHUB_ACTOR", "octocat", 1);
+    assert_basic("ghcr.io", NULL, "octocat", "ghp_secret");
+    /* before the flags, after IMGPKG_REGISTRY_* (imgpkg's order) */
+    assert_basic("ghcr.io", &flags, "octocat", "ghp_secret");
+    setenv("IMGPKG_REGISTRY_HOSTNAME", "ghcr.io", 1);
+    setenv("IMGPKG_REGISTRY_USERNAME", "envuser", 1);
+    setenv("IMGPKG_REGISTRY_PASSWORD", "envpass", 1);
+    assert_basic("ghcr.io", &flags, "envuser", "envpass");
+    unsetenv("IMGPKG_REGISTRY_HOSTNAME");
+    unsetenv("IMGPKG_REGISTRY_USERNAME");
+    unsetenv("IMGPKG_REGISTRY_PASSWORD");
+    /* only ghcr.io */
+    assert_basic("docker.pkg.example.com", &flags, "flaguser", "flagpass");
+    assert_anonymous("ghcr.io.example.com", NULL);
+    /* without a token: the next keychains */
+    unsetenv("GITHUB_TOKEN");
+    assert_basic("ghcr.io", &flags, "flaguser", "flagpass");
+    /* IMGPKG_ENABLE_IAAS_AUTH=true turns every keychain on */
+    unsetenv("IMGPKG_ACTIVE_KEYCHAINS");
+    setenv("GITHUB_TOKEN", "ghp_other", 1);
+    setenv("IMGPKG_ENABLE_IAAS_AUTH", "true", 1);
+    assert_basic("ghcr.io", NULL, "octocat", "ghp_other");
+}
+END_TEST
+
+static const char cloud_helper[] =
+    "#!/bin/sh\n"
+    "[ \"$1\" = get ] || exit 9\n"
+    "url=$(cat)\n"
+    "printf '{\"ServerURL\":\"%s\",\"Username\":\"cloud-%s\",\"Secret\":\"cloud-secret\"}' "
+    "\"$url\" \"$url\"\n";
+
+START_TEST(keychain_cloud)
+{
+    setenv("IMGPKG_ACTIVE_KEYCHAINS", "gke,ecr,aks", 1);
+    /* a registry none of them serves: on to the next keychains */
+    assert_anonymous("reg.example.com", NULL);
+    /* each serves its registries through its credential helper, which must be there */
+    char *empty = tmp_path("empty-bin");
+    setenv("PATH", empty, 1);
+    free(empty);
+    assert_resolve_fails("gcr.io", "the gke keychain gets credentials for gcr.io from "
+                                   "docker-credential-gcloud, which is not in $PATH");
+    assert_resolve_fails("123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+                         "from docker-credential-ecr-login, which is not in $PATH");
+    assert_resolve_fails("team.azurecr.io",
+                         "from docker-credential-acr-env, which is not in $PATH");
+    write_helper("gcloud", cloud_helper);
+    write_helper("ecr-login", cloud_helper);
+    write_helper("acr-env", cloud_helper);
+    assert_basic("gcr.io", NULL, "cloud-gcr.io", "cloud-secret");
+    assert_basic("eu.gcr.io", NULL, "cloud-eu.gcr.io", "cloud-secret");
+    assert_basic("europe-docker.pkg.dev", NULL, "cloud-europe-docker.pkg.dev", "cloud-secret");
+    assert_basic("123456789012.dkr.ecr.eu-west-1.amazonaws.com", NULL,
+                 "cloud-123456789012.dkr.ecr.eu-west-1.amazonaws.com", "cloud-secret");
+    assert_basic("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com", NULL,
+                 "cloud-123456789012.dkr.ecr-fips.us-east-1.amazonaws.com", "cloud-secret");
+    assert_basic("team.azurecr.io", NULL, "cloud-team.azurecr.io", "cloud-secret");
+    /* not theirs */
+    assert_anonymous("12345.dkr.ecr.eu-west-1.amazonaws.com", NULL);
+    assert_anonymous("gcr.io.example.com", NULL);
+    assert_anonymous("azurecr.io", NULL);
+    /* a keychain not active does not answer */
+    setenv("IMGPKG_ACTIVE_KEYCHAINS", "ecr", 1);
+    assert_anonymous("gcr.io", NULL);
+}
+END_TEST
+
 Suite *suite_auth(void)
 {
     Suite *s = suite_create("auth");
@@ -656,6 +764,9 @@ Suite *suite_auth(void)
     tcase_add_test(tc, cred_helper_failures);
     tcase_add_test(tc, cred_helper_not_run_by_shell);
     tcase_add_test(tc, anonymous_fallback);
+    tcase_add_test(tc, keychain_names);
+    tcase_add_test(tc, keychain_github);
+    tcase_add_test(tc, keychain_cloud);
     suite_add_tcase(s, tc);
     return s;
 }
