@@ -24,7 +24,8 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *
 {
     if (!map || map->type != YAML_MAPPING_NODE)
         return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
         const char *k = scalar(doc, yaml_document_get_node(doc, p->key));
         if (k && !strcmp(k, key))
             return yaml_document_get_node(doc, p->value);
@@ -41,8 +42,7 @@ static bool yaml_is_null(yaml_node_t *n)
     v = (const char *)n->data.scalar.value;
     if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return false;
-    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-           !strcmp(v, "NULL");
+    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
 }
 
 void ip_images_lock_release(struct ip_images_lock *l)
@@ -59,29 +59,37 @@ void ip_images_lock_release(struct ip_images_lock *l)
     memset(l, 0, sizeof(*l));
 }
 
-static int lock_from_doc(yaml_document_t *doc, const char *what, struct ip_images_lock *out,
-                         struct ip_err *err)
+/* apiVersion and kind, as imgpkg validates them ("images lock", "bundle lock"). */
+static int check_header(yaml_document_t *doc, yaml_node_t *root, const char *what,
+                        const char *kind_name, const char *label, struct ip_err *err)
 {
-    yaml_node_t *root = yaml_document_get_root_node(doc);
     const char *api, *kind;
-    yaml_node_t *images;
-    struct ip_images_lock l;
-
-    memset(&l, 0, sizeof(l));
     if (!root || root->type != YAML_MAPPING_NODE)
-        return ip_err_set(err, IP_E_FORMAT, "%s: expected a YAML mapping (ImagesLock)", what);
+        return ip_err_set(err, IP_E_FORMAT, "%s: expected a YAML mapping (%s)", what, kind_name);
     api = scalar(doc, map_get(doc, root, "apiVersion"));
     kind = scalar(doc, map_get(doc, root, "kind"));
     if (!api || strcmp(api, IP_LOCK_API_VERSION) != 0)
         return ip_err_set(err, IP_E_FORMAT,
-                          "%s: Validating images lock: Validating apiVersion: Unknown version "
-                          "(known: %s)",
-                          what, IP_LOCK_API_VERSION);
-    if (!kind || strcmp(kind, "ImagesLock") != 0)
+                          "%s: Validating %s: Validating apiVersion: Unknown version (known: %s)",
+                          what, label, IP_LOCK_API_VERSION);
+    if (!kind || strcmp(kind, kind_name) != 0)
         return ip_err_set(err, IP_E_FORMAT,
-                          "%s: Validating images lock: Validating kind: Unknown kind (known: "
-                          "ImagesLock)",
-                          what);
+                          "%s: Validating %s: Validating kind: Unknown kind (known: %s)", what,
+                          label, kind_name);
+    return 0;
+}
+
+static int lock_from_doc(yaml_document_t *doc, const char *what, struct ip_images_lock *out,
+                         struct ip_err *err)
+{
+    yaml_node_t *root = yaml_document_get_root_node(doc);
+    yaml_node_t *images;
+    struct ip_images_lock l;
+    int rc;
+
+    memset(&l, 0, sizeof(l));
+    if ((rc = check_header(doc, root, what, "ImagesLock", "images lock", err)) < 0)
+        return rc;
     images = map_get(doc, root, "images");
     if (images && !yaml_is_null(images)) {
         if (images->type != YAML_SEQUENCE_NODE)
@@ -105,8 +113,8 @@ static int lock_from_doc(yaml_document_t *doc, const char *what, struct ip_image
                 ip_images_lock_release(&l);
                 return ip_err_set(err, IP_E_FORMAT,
                                   "%s: Validating images lock: Expected ref to be in digest form, "
-                                  "got '%.300s'", what,
-                                  image);
+                                  "got '%.300s'",
+                                  what, image);
             }
             li->image = ip_xstrdup(image);
             l.n_images++;
@@ -224,23 +232,12 @@ static int bundle_lock_from_doc(yaml_document_t *doc, const char *what, struct i
 {
     yaml_node_t *root = yaml_document_get_root_node(doc);
     yaml_node_t *bundle;
-    const char *api, *kind, *image = NULL, *tag = NULL;
+    const char *image = NULL, *tag = NULL;
     struct ip_ref ref;
+    int rc;
 
-    if (!root || root->type != YAML_MAPPING_NODE)
-        return ip_err_set(err, IP_E_FORMAT, "%s: expected a YAML mapping (BundleLock)", what);
-    api = scalar(doc, map_get(doc, root, "apiVersion"));
-    kind = scalar(doc, map_get(doc, root, "kind"));
-    if (!api || strcmp(api, IP_LOCK_API_VERSION) != 0)
-        return ip_err_set(err, IP_E_FORMAT,
-                          "%s: Validating bundle lock: Validating apiVersion: Unknown version "
-                          "(known: %s)",
-                          what, IP_LOCK_API_VERSION);
-    if (!kind || strcmp(kind, "BundleLock") != 0)
-        return ip_err_set(err, IP_E_FORMAT,
-                          "%s: Validating bundle lock: Validating kind: Unknown kind (known: "
-                          "BundleLock)",
-                          what);
+    if ((rc = check_header(doc, root, what, "BundleLock", "bundle lock", err)) < 0)
+        return rc;
     bundle = map_get(doc, root, "bundle");
     if (bundle && bundle->type == YAML_MAPPING_NODE) {
         image = scalar(doc, map_get(doc, bundle, "image"));
@@ -283,7 +280,6 @@ int ip_bundle_lock_read(const char *path, struct ip_bundle_lock *out, struct ip_
     ip_buf_release(&b);
     return rc;
 }
-
 int ip_lock_file_read(const char *path, struct ip_lock_file *out, struct ip_err *err)
 {
     struct ip_buf b = IP_BUF_INIT;
