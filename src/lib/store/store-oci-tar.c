@@ -303,8 +303,32 @@ static void fill_entry(struct archive_entry *ae, const char *name, bool dir, int
     archive_entry_set_gid(ae, 0);
 }
 
+struct mem_out {
+    unsigned char *buf;
+    size_t cap, *used;
+    bool done; /* what is wanted is in: padding and end-of-archive blocks refused */
+};
+
+static la_ssize_t mem_out_cb(struct archive *a, void *p, const void *data, size_t n)
+{
+    struct mem_out *m = p;
+    if (m->done) {
+        archive_set_error(a, ECANCELED, "only the headers are wanted");
+        return -1;
+    }
+    if (n > m->cap - *m->used) {
+        archive_set_error(a, ENOSPC, "headers larger than expected");
+        return -1;
+    }
+    memcpy(m->buf + *m->used, data, n);
+    *m->used += n;
+    return (la_ssize_t)n;
+}
+
 /* The members' bytes as libarchive writes them (unblocked, no end-of-archive
- * blocks): a member with size > 0 and no data gives its header alone. */
+ * blocks): a member with size > 0 and no data gives its header alone.  The
+ * writer is closed, not failed (after archive_write_fail, libarchive 3.6
+ * leaks its output state), and what close would add is refused. */
 static int members_bytes(struct tar_store *ts, const char *const *names, const bool *dirs,
                          const int64_t *sizes, const char *const *data, size_t n,
                          unsigned char *buf, size_t cap, size_t *used, struct ip_err *err)
@@ -315,7 +339,9 @@ static int members_bytes(struct tar_store *ts, const char *const *names, const b
     /* ustar: one 512-byte header whatever the size (base-256 beyond 8 GiB) */
     archive_write_set_format_ustar(a);
     archive_write_set_bytes_per_block(a, 0);
-    if (archive_write_open_memory(a, buf, cap, used) != ARCHIVE_OK)
+    struct mem_out mo = {buf, cap, used, false};
+    *used = 0;
+    if (archive_write_open2(a, &mo, NULL, mem_out_cb, NULL, NULL) != ARCHIVE_OK)
         rc = ip_err_set(err, IP_E_IO, "writing '%s': %s", ts->path, archive_error_string(a));
     for (size_t i = 0; i < n && rc == 0; i++) {
         archive_entry_clear(ae);
@@ -326,7 +352,8 @@ static int members_bytes(struct tar_store *ts, const char *const *names, const b
                             archive_error_string(a) ? archive_error_string(a) : "error");
     }
     archive_entry_free(ae);
-    archive_write_fail(a); /* no padding, no end-of-archive blocks */
+    mo.done = true;
+    archive_write_close(a); /* fails, as meant: nothing more is taken */
     archive_write_free(a);
     return rc;
 }
