@@ -57,6 +57,12 @@ bool ip_store_registry_is_on(const struct ip_store *s, const char *registry);
  * now.  Either may be freed first. */
 struct ip_store *ip_store_registry_sibling(struct ip_store *s, const char *repository);
 
+/* The manifest a tag or digest names (tag resolve): as get_manifest, with the
+ * registry's error as it is (imgpkg's tag resolve does not word it as an image
+ * fetch). */
+int ip_registry_resolve(struct ip_store *s, const char *ref, struct ip_manifest **out,
+                        struct ip_err *err);
+
 /* Tags of the repository (GET /v2/<name>/tags/list, following pagination). */
 int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip_err *err);
 

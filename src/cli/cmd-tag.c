@@ -116,8 +116,8 @@ static int tag_resolve(const struct cli_global *gl, void *opts, struct ip_err *e
     memset(&ref, 0, sizeof(ref));
     if ((rc = open_image_repo(gl, &o->rf, o->image, &ref, &s, err)) < 0)
         goto out;
-    rc = ip_store_get_manifest(s, ref.digest[0] ? ref.digest : (ref.tag ? ref.tag : "latest"), &m,
-                               err);
+    rc = ip_registry_resolve(s, ref.digest[0] ? ref.digest : (ref.tag ? ref.tag : "latest"), &m,
+                             err);
     if (rc < 0)
         goto out;
     name = ip_ref_name(&ref);

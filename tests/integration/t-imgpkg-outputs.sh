@@ -572,6 +572,11 @@ Succeeded
     op_same resolve-tty.txt "$r/tags@$d
 Succeeded
 "
+    # the registry's error as it is (not worded as an image fetch)
+    if imgpkg tag resolve -i "$r/tags:nope" > /dev/null 2> nope.err; then fail "resolved a missing tag"; fi
+    op_same nope.err "imgpkg: Error: GET http://$REG_ADDR/v2/op/tags/manifests/nope:
+  MANIFEST_UNKNOWN: manifest unknown; map[Tag:nope]
+"
     imgpkg tag resolve -i "$r/tags:1.0" --json > resolve.json
     op_same resolve.json "{
     \"Tables\": null,

@@ -51,8 +51,9 @@ struct reg_store {
     size_t n_ca_paths;
 };
 
-static int rs_get_manifest(struct ip_store *s, const char *ref, struct ip_manifest **out,
-                           struct ip_err *err)
+/* as_image: an error is worded as imgpkg's image fetches word it */
+static int fetch_manifest(struct ip_store *s, const char *ref, bool as_image,
+                          struct ip_manifest **out, struct ip_err *err)
 {
     struct reg_store *rs = (struct reg_store *)s;
     struct ip_buf body = IP_BUF_INIT;
@@ -68,10 +69,10 @@ static int rs_get_manifest(struct ip_store *s, const char *ref, struct ip_manife
     rc = ip_http_do(rs->c, &req, NULL, &resp, err);
     if (rc < 0) {
         /* imgpkg's words (its registry.Get) */
-        if (err->code != IP_E_TOOBIG)
-            ip_err_wrap(err, "Fetching image");
-        else
+        if (err->code == IP_E_TOOBIG)
             ip_err_wrap(err, "manifest %s in %s", ref, s->location);
+        else if (as_image)
+            ip_err_wrap(err, "Fetching image");
         goto out;
     }
     ip_sha256_of(body.data ? body.data : "", body.len, digest);
@@ -95,6 +96,18 @@ out:
     ip_http_resp_release(&resp);
     ip_buf_release(&body);
     return rc;
+}
+
+static int rs_get_manifest(struct ip_store *s, const char *ref, struct ip_manifest **out,
+                           struct ip_err *err)
+{
+    return fetch_manifest(s, ref, true, out, err);
+}
+
+int ip_registry_resolve(struct ip_store *s, const char *ref, struct ip_manifest **out,
+                        struct ip_err *err)
+{
+    return fetch_manifest(s, ref, false, out, err);
 }
 
 static int rs_has_blob(struct ip_store *s, const struct ip_desc *d, bool *out, struct ip_err *err)
