@@ -186,3 +186,12 @@ test_imgpkg_errors_unknown_keychain() {
     IMGPKG_ACTIVE_KEYCHAINS=" github ,gke,ecr,aks" imgpkg tag list -i "127.0.0.1:$IE_PORT/empty/x" > /dev/null 2>&1 || true
     [ -s "$T/fake.log" ] || fail "known keychains refused"
 }
+
+test_imgpkg_errors_unknown_ca() {
+    ra_tls
+    local got a=$RA_TLS_ADDR
+    got=$(imgpkg pull -i "$a/auth/x:v1" -o out 2>&1 | ie_norm) || true
+    # (the plain http fallback's body ends with a newline, which imgpkg prints as is)
+    assert_eq "imgpkg: Error: Fetching image: Error while preparing a transport to talk with the registry: Unable to create round tripper: Get \"https://$a/v2/\": x509: certificate signed by unknown authority; GET http://$a/v2/: unexpected status code 400 Bad Request: Client sent an HTTP request to an HTTPS server." \
+        "$(printf '%s' "$got" | sed 's/ *$//')" "error for a CA not trusted"
+}

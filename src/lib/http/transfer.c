@@ -312,9 +312,22 @@ static void failure_reason(CURL *h, CURLcode cc, int os_errno, const char *url, 
             snprintf(out, size, "%s", curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(cc));
         }
         return;
+    case CURLE_PEER_FAILED_VERIFICATION: {
+        long verify = 0;
+        if (h)
+            curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verify);
+        /* OpenSSL's "no issuer known" results: Go's unknown authority */
+        if (verify == 18 || verify == 19 || verify == 20 || verify == 21) {
+            snprintf(out, size, "x509: certificate signed by unknown authority");
+            return;
+        }
+        snprintf(out, size, "%s (trust the registry's CA with --registry-ca-cert-path)",
+                 curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(cc));
+        return;
+    }
     default:
         snprintf(out, size, "%s%s", curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(cc),
-                 cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE
+                 cc == CURLE_SSL_CACERT_BADFILE
                      ? " (trust the registry's CA with --registry-ca-cert-path)"
                      : "");
     }
