@@ -46,6 +46,8 @@ struct xctx {
     struct ip_err *err;
     struct ip_err rerr; /* what the reader said when it failed */
     bool read_failed;
+    bool blob_ended;    /* the layer's reader has delivered its last byte */
+    int64_t data_start; /* where the current entry's data starts in the tar stream */
     char *buf;
     bool keep;
     int64_t max;

@@ -67,6 +67,8 @@ static la_ssize_t read_cb(struct archive *a, void *p, const void **out)
         archive_set_error(a, EIO, "%s", x->rerr.msg);
         return -1;
     }
+    if (k == 0)
+        x->blob_ended = true; /* every byte read, and its digest checked */
     *out = x->buf;
     return (la_ssize_t)k;
 }
@@ -263,16 +265,17 @@ static mode_t entry_perm(const struct xctx *x, mode_t perm, bool dir)
     return p;
 }
 
-/* A layer that ends right after the data of its last entry, without the
- * padding to 512 bytes nor the end-of-archive blocks (umoci before 0.4.8
+/* A layer that ends right after the data of its last entry, without (all of)
+ * the padding to 512 bytes nor the end-of-archive blocks (umoci before 0.4.8
  * writes such layers with `umoci insert`; Go's archive/tar, and so imgpkg,
- * reads them to the end): libarchive fails on the missing padding only once
- * all the data was delivered. */
-static bool ends_after_data(struct archive *a, int64_t got, int64_t size)
+ * reads them to the end): libarchive fails on the missing padding once all
+ * the data was delivered.  Taken as the end of the layer when the blob,
+ * verified, has ended and not one byte of padding was there (the failed skip
+ * of the padding consumes what there is: the stream stands at the data's end). */
+static bool ends_after_data(const struct xctx *x, struct archive *a, int64_t got, int64_t size)
 {
-    const char *msg = archive_error_string(a);
-    return size > 0 && got == size && size % 512 != 0 && msg &&
-           strstr(msg, "Truncated input file") && strstr(msg, "only 0 available");
+    return x->blob_ended && size > 0 && got == size && size % 512 != 0 &&
+           archive_filter_bytes(a, 0) == x->data_start + size;
 }
 
 static int pwrite_all(int fd, const void *buf, size_t n, int64_t off)
@@ -301,7 +304,7 @@ static int copy_data(struct xctx *x, struct archive *a, int fd, const char *raw,
         int r = archive_read_data_block(a, &buf, &size, &off);
         if (r == ARCHIVE_EOF)
             return 0;
-        if (r < ARCHIVE_WARN && !x->read_failed && ends_after_data(a, got, entry_size)) {
+        if (r < ARCHIVE_WARN && !x->read_failed && ends_after_data(x, a, got, entry_size)) {
             x->cut_after_data = true;
             return 0;
         }
@@ -502,6 +505,7 @@ static int open_layer(struct xctx *x, bool zstd, struct archive **out)
     cleanup_free char *what = ip_xasprintf("layer %s", l->digest);
     x->r = ip_reader_verify(inner, l->digest, l->size, what);
     x->read_failed = false;
+    x->blob_ended = false;
     x->cut_after_data = false;
     ip_err_clear(&x->rerr);
 
@@ -538,6 +542,7 @@ static int extract_layer(struct xctx *x, bool zstd)
             rc = read_fail(x, a, "reading the tar");
             goto out;
         }
+        x->data_start = archive_filter_bytes(a, 0); /* the header is consumed */
         if ((rc = check_stream(x, a)) < 0 || (rc = do_entry(x, a, e)) < 0)
             goto out;
         if (x->cut_after_data)
