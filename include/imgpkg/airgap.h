@@ -44,6 +44,9 @@ enum ip_root_kind { IP_ROOT_ANY, IP_ROOT_BUNDLE, IP_ROOT_IMAGE };
 struct ip_graph_opts {
     enum ip_root_kind kind;
     bool cosign_signatures;
+    /* optional: what an error finding a bundle's images is wrapped in (imgpkg's
+     * words differ by command: "Reading Images from Bundle") */
+    const char *images_context;
     /* optional log of what is found ("found image ..."): */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;

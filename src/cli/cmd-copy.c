@@ -322,7 +322,8 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
     struct ip_graph_opts go = {.kind = o->bundle  ? IP_ROOT_BUNDLE
                                        : o->image ? IP_ROOT_IMAGE
                                                   : IP_ROOT_ANY,
-                               .cosign_signatures = o->cosign};
+                               .cosign_signatures = o->cosign,
+                               .images_context = "Reading Images from Bundle"};
     set = ip_source_set_new(&ro);
     if ((rc = load_source(o, set, &go, &src, &g, &lock, err)) < 0)
         goto out;

@@ -305,7 +305,9 @@ static int describe_run(const struct cli_global *gl, void *opts, struct ip_err *
         goto out;
     }
     set = ip_source_set_new(&ro);
-    struct ip_graph_opts go = {.kind = IP_ROOT_BUNDLE, .cosign_signatures = o->cosign};
+    struct ip_graph_opts go = {.kind = IP_ROOT_BUNDLE,
+                               .cosign_signatures = o->cosign,
+                               .images_context = "Retrieving Images from bundle"};
     if ((rc = ip_graph_from_registry(set, bundle, &go, &g, err)) < 0) {
         if (err->code == IP_E_INPUT)
             ip_err_set(err, IP_E_INPUT, "Only bundles can be described, and %s is not a bundle",

@@ -194,7 +194,7 @@ static int locate_image(struct ip_source_set *set, const struct ip_ref *bundle_r
                 continue;
             break;
         }
-        rc = ip_store_get_manifest(s, ref.digest, m, err);
+        rc = ip_registry_resolve(s, ref.digest, m, err);
         if (rc == 0) {
             *store = s;
             *repo = ip_ref_name(candidates[i]);
@@ -203,11 +203,9 @@ static int locate_image(struct ip_source_set *set, const struct ip_ref *bundle_r
         if (err->code != IP_E_NOTFOUND && err->code != IP_E_AUTH)
             break;
     }
-    if (rc < 0 && (err->code == IP_E_NOTFOUND || err->code == IP_E_AUTH)) {
-        cleanup_free char *bname = ip_ref_name(bundle_ref);
-        ip_err_set(err, IP_E_NOTFOUND, "image '%s' (referenced by a bundle in %s) not found", image,
-                   bname);
-    }
+    /* imgpkg's words: the registry's answer for the image's own repository */
+    if (rc < 0 && (err->code == IP_E_NOTFOUND || err->code == IP_E_AUTH))
+        ip_err_wrap(err, "Checking image existence");
     ip_ref_release(&ref);
     return rc;
 }
@@ -370,6 +368,8 @@ int ip_graph_from_registry(struct ip_source_set *set, const char *ref_str,
             if (rc == 0 && l[i].rc < 0) {
                 rc = l[i].rc;
                 *err = l[i].err;
+                if (o && o->images_context)
+                    ip_err_wrap(err, "%s", o->images_context);
             }
             if (rc < 0 || ip_graph_find(&g, l[i].m->digest) >= 0) {
                 ip_manifest_free(l[i].m);

@@ -760,3 +760,21 @@ PY
             fail "$j: $(cat "$j")"
     done
 }
+
+test_outputs_missing_image_of_a_bundle() {
+    local missing="$REG_ADDR/op/nothere@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+    mkdir -p b/.imgpkg && echo m > b/m
+    printf 'apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: %s\n' "$missing" > b/.imgpkg/images.yml
+    imgpkg push -b "$REG_ADDR/op/miss:v1" -f b > /dev/null
+    local cause="    GET http://$REG_ADDR/v2/op/nothere/manifests/${missing#*@}:
+      MANIFEST_UNKNOWN: manifest unknown; map[Name:op/nothere Revision:${missing#*@}]
+"
+    if imgpkg describe -b "$REG_ADDR/op/miss:v1" > /dev/null 2> d.err; then fail "described"; fi
+    op_same d.err "imgpkg: Error: Retrieving Images from bundle:
+  Checking image existence:
+$cause"
+    if imgpkg copy -b "$REG_ADDR/op/miss:v1" --to-repo "$REG_ADDR/op/miss-copy" > /dev/null 2> c.err; then fail "copied"; fi
+    op_same c.err "imgpkg: Error: Reading Images from Bundle:
+  Checking image existence:
+$cause"
+}
