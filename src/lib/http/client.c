@@ -186,6 +186,8 @@ int ip_http_client_new(const char *registry, const struct ip_registry_opts *opts
         c->opts.connect_timeout_s = 30;
     if (c->opts.response_header_timeout_s <= 0)
         c->opts.response_header_timeout_s = 30;
+    if (c->opts.request_timeout_s <= 0)
+        c->opts.request_timeout_s = 120;
     if (c->opts.retries < 0)
         c->opts.retries = 0;
     c->opts.auth = (struct ip_auth_opts){0}; /* flags are consumed by ip_auth_resolve */
@@ -244,6 +246,7 @@ void ip_registry_opts_init(struct ip_registry_opts *o)
     memset(o, 0, sizeof(*o));
     o->verify_certs = true;
     o->response_header_timeout_s = 30;
+    o->request_timeout_s = 120;
     o->connect_timeout_s = 30;
     o->retries = 5;
 }
