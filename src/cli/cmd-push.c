@@ -40,8 +40,12 @@ static int push_files(const struct cli_global *g, struct build_flags *bf, const 
     /* imgpkg lists what went into the layer, and no transfer lines */
     for (size_t i = 0; i < br.n_entries; i++)
         ui_line(g, "%s: %s", br.entries[i].is_dir ? "dir" : "file", br.entries[i].rel);
-    if ((rc = ip_store_registry_open(&name.ref, ro, &reg, err)) < 0)
+    /* imgpkg's words: Writing 'REF': ... (a keychain or CA file in error aside) */
+    if ((rc = ip_store_registry_open(&name.ref, ro, &reg, err)) < 0) {
+        if (err->code != IP_E_USAGE && err->code != IP_E_INPUT && err->code != IP_E_IO)
+            ip_err_wrap(err, "Writing '%s'", name.shown);
         goto out;
+    }
     /* imgpkg tags what it pushes twice: the tag asked for, and sha256-<hex>.imgpkg */
     digest_tag = ip_imgpkg_digest_tag(br.manifest_digest);
     const char *tags[2] = {name.tag, digest_tag};
@@ -52,8 +56,10 @@ static int push_files(const struct cli_global *g, struct build_flags *bf, const 
     item.annotations = name.ann; /* the tag */
     item.n_annotations = 1;
     struct ip_copy_opts co = {.concurrency = concurrency, .retries = ro->retries};
-    if ((rc = ip_copy(br.store, reg, &item, 1, &co, &res, err)) < 0)
+    if ((rc = ip_copy(br.store, reg, &item, 1, &co, &res, err)) < 0) {
+        ip_err_wrap(err, "Writing '%s': Writing image", name.shown);
         goto out;
+    }
     repo = ip_ref_name(&name.ref);
     ui_text(g, "Pushed '%s@%s'", repo, res.digest);
     if (tar) {

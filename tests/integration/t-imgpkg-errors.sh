@@ -31,6 +31,20 @@ ie_expect() {
     done
 }
 
+# ie_expect_any_digest MESSAGE CMD...: ie_expect with every sha256 digest
+# read as sha256:X (what a build makes differs from imgpkg's here).
+ie_expect_any_digest() {
+    local want=$1 got rc bin
+    shift
+    for bin in "$IMGPKG" ${IMGPKG_PEER:+"$IMGPKG_PEER"}; do
+        rc=0
+        got=$("$bin" "$@" 2>&1 >/dev/null | ie_norm | sed -E 's/sha256:[0-9a-f]{64}/sha256:X/g') || true
+        "$bin" "$@" > /dev/null 2>&1 || rc=$?
+        [ "$rc" = 1 ] || fail "$bin $*: exit status $rc, expected 1"
+        assert_eq "$want" "$got" "stderr of $bin $*"
+    done
+}
+
 # ie_fake: a fake registry on 127.0.0.1 ($IE_PORT) whose answer depends on
 # the repository's first component; every connection noted in $T/fake.log.
 ie_fake() {
@@ -194,4 +208,17 @@ test_imgpkg_errors_unknown_ca() {
     # (the plain http fallback's body ends with a newline, which imgpkg prints as is)
     assert_eq "imgpkg: Error: Fetching image: Error while preparing a transport to talk with the registry: Unable to create round tripper: Get \"https://$a/v2/\": x509: certificate signed by unknown authority; GET http://$a/v2/: unexpected status code 400 Bad Request: Client sent an HTTP request to an HTTPS server." \
         "$(printf '%s' "$got" | sed 's/ *$//')" "error for a CA not trusted"
+}
+
+test_imgpkg_errors_push() {
+    ie_fake
+    make_files f
+    local port
+    ie_expect_any_digest "imgpkg: Error: Writing '127.0.0.1:$IE_PORT/empty/x:v1': Writing image: HEAD http://127.0.0.1:$IE_PORT/v2/empty/x/blobs/sha256:X: unexpected status code 403 Forbidden (HEAD responses have no body, use GET for details)" \
+        push -i "127.0.0.1:$IE_PORT/empty/x:v1" -f f --registry-retry-count 0
+    ie_expect_any_digest "imgpkg: Error: Writing '127.0.0.1:$IE_PORT/empty/x:latest': Writing image: HEAD http://127.0.0.1:$IE_PORT/v2/empty/x/blobs/sha256:X: unexpected status code 403 Forbidden (HEAD responses have no body, use GET for details)" \
+        push -i "127.0.0.1:$IE_PORT/empty/x" -f f --registry-retry-count 0
+    port=$(free_port)
+    ie_expect "imgpkg: Error: Writing '127.0.0.1:$port/x/app:v1': Error while preparing a transport to talk with the registry: Unable to create round tripper: Get \"https://127.0.0.1:$port/v2/\": dial tcp 127.0.0.1:$port: connect: connection refused; Get \"http://127.0.0.1:$port/v2/\": dial tcp 127.0.0.1:$port: connect: connection refused" \
+        push -i "127.0.0.1:$port/x/app:v1" -f f
 }
