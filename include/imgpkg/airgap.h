@@ -47,6 +47,10 @@ struct ip_graph_opts {
     /* optional: what an error finding a bundle's images is wrapped in (imgpkg's
      * words differ by command: "Reading Images from Bundle") */
     const char *images_context;
+    /* optional: a printf format with one %s (the reference) that an error
+     * fetching the root is wrapped in (describe: "Unable to check if %s is a
+     * bundle") */
+    const char *root_context;
     /* optional log of what is found ("found image ..."): */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;

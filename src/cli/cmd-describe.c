@@ -307,7 +307,8 @@ static int describe_run(const struct cli_global *gl, void *opts, struct ip_err *
     set = ip_source_set_new(&ro);
     struct ip_graph_opts go = {.kind = IP_ROOT_BUNDLE,
                                .cosign_signatures = o->cosign,
-                               .images_context = "Retrieving Images from bundle"};
+                               .images_context = "Retrieving Images from bundle",
+                               .root_context = "Unable to check if %s is a bundle"};
     if ((rc = ip_graph_from_registry(set, bundle, &go, &g, err)) < 0) {
         if (err->code == IP_E_INPUT)
             ip_err_set(err, IP_E_INPUT, "Only bundles can be described, and %s is not a bundle",

@@ -313,11 +313,13 @@ int ip_graph_from_registry(struct ip_source_set *set, const char *ref_str,
     memset(&ref, 0, sizeof(ref));
     if ((rc = ip_ref_parse(ref_str, &ref, err)) < 0)
         return ip_err_wrap(err, "Parsing '%s'", ref_str);
-    if ((rc = ip_source_set_store(set, &ref, &s, err)) < 0)
+    if ((rc = ip_source_set_store(set, &ref, &s, err)) < 0 ||
+        (rc = ip_store_get_manifest(s, ref.digest[0] ? ref.digest : (ref.tag ? ref.tag : "latest"),
+                                    &m, err)) < 0) {
+        if (o->root_context && err->code != IP_E_USAGE)
+            ip_err_wrap(err, o->root_context, ref_str);
         goto out;
-    if ((rc = ip_store_get_manifest(s, ref.digest[0] ? ref.digest : (ref.tag ? ref.tag : "latest"),
-                                    &m, err)) < 0)
-        goto out;
+    }
     bool is_bundle = false;
     if ((rc = ip_image_is_bundle(s, m, &is_bundle, err)) < 0)
         goto out;

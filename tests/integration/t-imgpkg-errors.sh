@@ -222,3 +222,12 @@ test_imgpkg_errors_push() {
     ie_expect "imgpkg: Error: Writing '127.0.0.1:$port/x/app:v1': Error while preparing a transport to talk with the registry: Unable to create round tripper: Get \"https://127.0.0.1:$port/v2/\": dial tcp 127.0.0.1:$port: connect: connection refused; Get \"http://127.0.0.1:$port/v2/\": dial tcp 127.0.0.1:$port: connect: connection refused" \
         push -i "127.0.0.1:$port/x/app:v1" -f f
 }
+
+test_imgpkg_errors_describe() {
+    local r=$REG_ADDR port
+    ie_expect "imgpkg: Error: Unable to check if $r/ie/nope:v1 is a bundle: Fetching image: GET http://$r/v2/ie/nope/manifests/v1: MANIFEST_UNKNOWN: manifest unknown; map[Tag:v1]" \
+        describe -b "$r/ie/nope:v1"
+    port=$(free_port)
+    ie_expect "imgpkg: Error: Unable to check if 127.0.0.1:$port/x/b:v1 is a bundle: Fetching image: Error while preparing a transport to talk with the registry: Unable to create round tripper: Get \"https://127.0.0.1:$port/v2/\": dial tcp 127.0.0.1:$port: connect: connection refused; Get \"http://127.0.0.1:$port/v2/\": dial tcp 127.0.0.1:$port: connect: connection refused" \
+        describe -b "127.0.0.1:$port/x/b:v1"
+}
