@@ -22,6 +22,10 @@ struct ip_images_lock {
 int ip_images_lock_parse(const char *data, size_t len, const char *what,
                          struct ip_images_lock *out, struct ip_err *err);
 int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_err *err);
+/* Keys imgpkg does not know are errors, as in imgpkg's reading of lock files
+ * (its pull, copy, describe); read loosely they are ignored, as imgpkg's push
+ * does with the images.yml of the folder it pushes. */
+int ip_images_lock_read_loose(const char *path, struct ip_images_lock *out, struct ip_err *err);
 void ip_images_lock_release(struct ip_images_lock *l);
 
 /* A BundleLock: the bundle's pinned reference and the tag it was pushed with. */

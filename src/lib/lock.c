@@ -2,6 +2,7 @@
  * ImagesLock of a bundle (.imgpkg/images.yml). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "imgpkg/lock.h"
@@ -20,8 +21,11 @@ static const char *scalar(yaml_document_t *doc, yaml_node_t *n)
     return (const char *)n->data.scalar.value;
 }
 
+/* A key of the mapping: its exact spelling first, else in any case (Go's
+ * encoding/json, which imgpkg's YAML goes through, matches keys so). */
 static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *key)
 {
+    yaml_node_t *folded = NULL;
     if (!map || map->type != YAML_MAPPING_NODE)
         return NULL;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
@@ -29,8 +33,31 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *
         const char *k = scalar(doc, yaml_document_get_node(doc, p->key));
         if (k && !strcmp(k, key))
             return yaml_document_get_node(doc, p->value);
+        if (k && !folded && !strcasecmp(k, key))
+            folded = yaml_document_get_node(doc, p->value);
     }
-    return NULL;
+    return folded;
+}
+
+/* imgpkg reads lock files strictly: a key it does not know is an error. */
+static int check_fields(yaml_document_t *doc, yaml_node_t *map, const char *const *known,
+                        const char *what, const char *label, struct ip_err *err)
+{
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return 0;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        const char *k = scalar(doc, yaml_document_get_node(doc, p->key));
+        bool ok = false;
+        for (size_t i = 0; k && known[i] && !ok; i++)
+            ok = !strcasecmp(k, known[i]);
+        if (!ok)
+            return ip_err_set(err, IP_E_FORMAT,
+                              "%s: Unmarshaling %s: error unmarshaling JSON: while decoding JSON: "
+                              "json: unknown field \"%.200s\"",
+                              what, label, k ? k : "");
+    }
+    return 0;
 }
 
 /* A YAML null: an empty plain scalar, or ~ / null / Null / NULL (core schema). */
@@ -79,18 +106,30 @@ static int check_header(yaml_document_t *doc, yaml_node_t *root, const char *wha
     return 0;
 }
 
-static int lock_from_doc(yaml_document_t *doc, const char *what, struct ip_images_lock *out,
-                         struct ip_err *err)
+static int lock_from_doc(yaml_document_t *doc, const char *what, bool strict,
+                         struct ip_images_lock *out, struct ip_err *err)
 {
     yaml_node_t *root = yaml_document_get_root_node(doc);
     yaml_node_t *images;
     struct ip_images_lock l;
     int rc;
 
+    static const char *const top_keys[] = {"apiVersion", "kind", "images", NULL};
+    static const char *const image_keys[] = {"image", "annotations", NULL};
+
     memset(&l, 0, sizeof(l));
-    if ((rc = check_header(doc, root, what, "ImagesLock", "images lock", err)) < 0)
+    if (strict && (rc = check_fields(doc, root, top_keys, what, "images lock", err)) < 0)
         return rc;
     images = map_get(doc, root, "images");
+    if (strict && images && images->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *it = images->data.sequence.items.start;
+             it < images->data.sequence.items.top; it++)
+            if ((rc = check_fields(doc, yaml_document_get_node(doc, *it), image_keys, what,
+                                   "images lock", err)) < 0)
+                return rc;
+    }
+    if ((rc = check_header(doc, root, what, "ImagesLock", "images lock", err)) < 0)
+        return rc;
     if (images && !yaml_is_null(images)) {
         if (images->type != YAML_SEQUENCE_NODE)
             return ip_err_set(err, IP_E_FORMAT, "%s: images must be a list", what);
@@ -207,16 +246,22 @@ static int load_doc(const char *data, size_t len, const char *what, const char *
     return 0;
 }
 
-int ip_images_lock_parse(const char *data, size_t len, const char *what, struct ip_images_lock *out,
-                         struct ip_err *err)
+static int images_lock_parse(const char *data, size_t len, const char *what, bool strict,
+                             struct ip_images_lock *out, struct ip_err *err)
 {
     yaml_document_t doc;
     int rc = load_doc(data, len, what, "ImagesLock", &doc, err);
     if (rc < 0)
         return rc;
-    rc = lock_from_doc(&doc, what, out, err);
+    rc = lock_from_doc(&doc, what, strict, out, err);
     yaml_document_delete(&doc);
     return rc;
+}
+
+int ip_images_lock_parse(const char *data, size_t len, const char *what, struct ip_images_lock *out,
+                         struct ip_err *err)
+{
+    return images_lock_parse(data, len, what, true, out, err);
 }
 
 void ip_bundle_lock_release(struct ip_bundle_lock *l)
@@ -236,9 +281,15 @@ static int bundle_lock_from_doc(yaml_document_t *doc, const char *what, struct i
     struct ip_ref ref;
     int rc;
 
+    static const char *const top_keys[] = {"apiVersion", "kind", "bundle", NULL};
+    static const char *const bundle_keys[] = {"image", "tag", NULL};
+
+    bundle = map_get(doc, root, "bundle");
+    if ((rc = check_fields(doc, root, top_keys, what, "bundle lock", err)) < 0 ||
+        (rc = check_fields(doc, bundle, bundle_keys, what, "bundle lock", err)) < 0)
+        return rc;
     if ((rc = check_header(doc, root, what, "BundleLock", "bundle lock", err)) < 0)
         return rc;
-    bundle = map_get(doc, root, "bundle");
     if (bundle && bundle->type == YAML_MAPPING_NODE) {
         image = scalar(doc, map_get(doc, bundle, "image"));
         tag = scalar(doc, map_get(doc, bundle, "tag"));
@@ -301,7 +352,7 @@ int ip_lock_file_read(const char *path, struct ip_lock_file *out, struct ip_err 
         out->is_bundle_lock = true;
         rc = bundle_lock_from_doc(&doc, path, &out->bundle, err);
     } else {
-        rc = lock_from_doc(&doc, path, &out->images, err);
+        rc = lock_from_doc(&doc, path, true, &out->images, err);
     }
     yaml_document_delete(&doc);
     ip_buf_release(&b);
@@ -315,14 +366,25 @@ void ip_lock_file_release(struct ip_lock_file *l)
     l->is_bundle_lock = false;
 }
 
-int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_err *err)
+static int images_lock_read(const char *path, bool strict, struct ip_images_lock *out,
+                            struct ip_err *err)
 {
     struct ip_buf b = IP_BUF_INIT;
     int rc = ip_read_file(path, MAX_LOCK_FILE, &b, err);
     if (rc == 0)
-        rc = ip_images_lock_parse(b.data ? b.data : "", b.len, path, out, err);
+        rc = images_lock_parse(b.data ? b.data : "", b.len, path, strict, out, err);
     ip_buf_release(&b);
     return rc;
+}
+
+int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_err *err)
+{
+    return images_lock_read(path, true, out, err);
+}
+
+int ip_images_lock_read_loose(const char *path, struct ip_images_lock *out, struct ip_err *err)
+{
+    return images_lock_read(path, false, out, err);
 }
 
 /* Ends the document and writes it to path atomically. */

@@ -778,3 +778,22 @@ $cause"
   Checking image existence:
 $cause"
 }
+
+test_outputs_lock_unknown_fields() {
+    local dg
+    dg=$(op_push_image op/uk-img:v1)
+    mkdir -p b/.imgpkg && echo u > b/u
+    printf 'apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: %s\n  extra: 1\n' \
+        "$REG_ADDR/op/uk-img@$dg" > b/.imgpkg/images.yml
+    # push takes the folder as it is (as imgpkg); reading the bundle is strict
+    imgpkg push -b "$REG_ADDR/op/uk:v1" -f b > /dev/null
+    if imgpkg pull -b "$REG_ADDR/op/uk:v1" -o out > /dev/null 2> pull.err; then fail "pulled"; fi
+    assert_contains "$(cat pull.err)" 'Unmarshaling images lock: error unmarshaling JSON: while decoding JSON: json: unknown field "extra"'
+    assert_file_absent out
+    # keys in another case are the same keys (Go's JSON decoding)
+    printf 'apiVersion: imgpkg.carvel.dev/v1alpha1\nKind: ImagesLock\nImages:\n- Image: %s\n' \
+        "$REG_ADDR/op/uk-img@$dg" > b/.imgpkg/images.yml
+    imgpkg push -b "$REG_ADDR/op/uk:v2" -f b > /dev/null
+    imgpkg pull -b "$REG_ADDR/op/uk:v2" -o out2 > /dev/null
+    cmp b/.imgpkg/images.yml out2/.imgpkg/images.yml
+}

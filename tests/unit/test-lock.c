@@ -85,7 +85,8 @@ START_TEST(empty_images)
         "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\n",
         "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages: ~\n",
         "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages: NULL\n",
-        "{\"apiVersion\": \"imgpkg.carvel.dev/v1alpha1\", \"kind\": \"ImagesLock\", \"images\": null}",
+        "{\"apiVersion\": \"imgpkg.carvel.dev/v1alpha1\", \"kind\": \"ImagesLock\", \"images\": "
+        "null}",
     };
     for (size_t i = 0; i < IP_ARRAY_SIZE(docs); i++) {
         struct ip_images_lock l;
@@ -144,8 +145,9 @@ START_TEST(bad_images_shapes)
                 "images must be a list");
     parse_fails("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- {}\n",
                 "images[0] has no image");
-    parse_fails("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- just-a-string\n",
-                "images[0] has no image");
+    parse_fails(
+        "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- just-a-string\n",
+        "images[0] has no image");
     parse_fails("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n"
                 "- image: example.com/a@" DG1 "\n- image: \"\"\n",
                 "images[1] has no image");
@@ -184,8 +186,9 @@ START_TEST(read_from_file)
     char *path = ip_path_join(dir, ".imgpkg/images.yml");
     struct ip_images_lock l;
     struct ip_err err;
-    test_write_file(path, "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n"
-                          "- image: example.com/app@" DG1 "\n",
+    test_write_file(path,
+                    "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n"
+                    "- image: example.com/app@" DG1 "\n",
                     0644);
     ck_assert_msg(ip_images_lock_read(path, &l, &err) == 0, "%s", err.msg);
     ck_assert_uint_eq(l.n_images, 1);
@@ -435,6 +438,49 @@ START_TEST(lock_file_of_either_kind)
 }
 END_TEST
 
+START_TEST(unknown_fields_refused_keys_in_any_case)
+{
+    struct ip_images_lock l;
+    struct ip_err err;
+    /* imgpkg reads lock files strictly */
+    parse_fails("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nextra: 1\n",
+                "Unmarshaling images lock: error unmarshaling JSON: while decoding JSON: json: "
+                "unknown field \"extra\"");
+    parse_fails("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n"
+                "- image: example.com/a@" DG1 "\n  tag: v1\n",
+                "unknown field \"tag\"");
+    /* and, as Go's JSON decoding, matches keys whatever their case */
+    const char *y = "APIVersion: imgpkg.carvel.dev/v1alpha1\nKind: ImagesLock\nImages:\n"
+                    "- Image: example.com/a@" DG1 "\n  Annotations: {k: v}\n";
+    ck_assert_msg(parse(y, &l, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(l.n_images, 1);
+    ck_assert_str_eq(l.images[0].image, "example.com/a@" DG1);
+    ck_assert_uint_eq(l.images[0].n_annotations, 1);
+    ip_images_lock_release(&l);
+
+    struct ip_bundle_lock bl;
+    y = "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nbundle:\n"
+        "  image: example.com/b@" DG1 "\n  extra: 1\n";
+    ck_assert_int_eq(ip_bundle_lock_parse(y, strlen(y), "l.yml", &bl, &err), -IP_E_FORMAT);
+    ck_assert_str_eq(err.msg, "l.yml: Unmarshaling bundle lock: error unmarshaling JSON: while "
+                              "decoding JSON: json: unknown field \"extra\"");
+
+    /* the folder push reads: loosely, as imgpkg's push */
+    char *dir = test_tmpdir();
+    char *path = ip_path_join(dir, "images.yml");
+    test_write_file(path,
+                    "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n"
+                    "- image: example.com/a@" DG1 "\n  extra: 1\n",
+                    0644);
+    ck_assert_int_eq(ip_images_lock_read(path, &l, &err), -IP_E_FORMAT);
+    ck_assert_msg(ip_images_lock_read_loose(path, &l, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(l.n_images, 1);
+    ip_images_lock_release(&l);
+    free(path);
+    test_tmpdir_cleanup(dir);
+}
+END_TEST
+
 Suite *suite_lock(void)
 {
     Suite *s = suite_create("lock");
@@ -454,6 +500,7 @@ Suite *suite_lock(void)
     tcase_add_test(tc, empty_lock_written_as_imgpkg);
     tcase_add_test(tc, bundle_lock_parsed);
     tcase_add_test(tc, lock_file_of_either_kind);
+    tcase_add_test(tc, unknown_fields_refused_keys_in_any_case);
     suite_add_tcase(s, tc);
     return s;
 }

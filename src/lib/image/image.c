@@ -52,7 +52,7 @@ static int check_bundle(const struct ip_build_opts *o, const struct image_imgpkg
                           "The bundle expected .imgpkg/images.yml to exist, but it wasn't found in "
                           "the path %s",
                           images);
-    if ((rc = ip_images_lock_read(images, &lock, err)) < 0)
+    if ((rc = ip_images_lock_read_loose(images, &lock, err)) < 0)
         return rc;
     ip_images_lock_release(&lock);
     return 0;
