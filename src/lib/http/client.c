@@ -2,12 +2,8 @@
  * curl handles (one kept-alive connection each), the CAs it trusts, and the
  * first contact that picks the scheme (https, or plain http for loopback
  * hosts and --registry-insecure) and learns how the registry authenticates. */
-#include <ctype.h>
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "http/client-private.h"

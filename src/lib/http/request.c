@@ -1,11 +1,7 @@
 /* request.c - one request to the registry, authenticated as it asks and
  * retried when it fails on the way and its body can be sent again. */
-#include <ctype.h>
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "http/client-private.h"
 #include "util/secret.h"

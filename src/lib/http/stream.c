@@ -1,12 +1,8 @@
 /* stream.c - a streaming GET: the body handed out through a reader from a
  * bounded buffer (curl paused while it is full), restarted after a transient
  * failure with the bytes already delivered skipped. */
-#include <ctype.h>
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "http/client-private.h"
 #include "util/banned.h"

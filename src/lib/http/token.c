@@ -3,12 +3,8 @@
  * fetched from the realm (GET, or the OAuth2 refresh-token POST), cached per
  * scope and renewed before they expire, and the Authorization header of a
  * request. */
-#include <ctype.h>
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "http/client-private.h"
 #include "oci/json.h"

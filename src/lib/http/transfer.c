@@ -3,10 +3,8 @@
  * outcome as an error (the registry's error code and message, or curl's). */
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "http/client-private.h"
 #include "oci/json.h"
