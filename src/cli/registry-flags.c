@@ -69,6 +69,14 @@ int registry_flags_opts(const struct cli_global *g, const struct registry_flags 
     o->retries = f->retry_count < 0 ? 0 : f->retry_count;
     o->debug = g->debug;
     o->debug_log = print_debug;
+    /* imgpkg says so on stdout whenever the variable is set, whatever its value */
+    static bool iaas_noted;
+    if (getenv("IMGPKG_ENABLE_IAAS_AUTH") && !iaas_noted) {
+        iaas_noted = true;
+        printf("IMGPKG_ENABLE_IAAS_AUTH environment variable will be deprecated, please use the "
+               "flag --activate-keychain to activate the needed keychains\n\n");
+        fflush(stdout);
+    }
     o->warn = print_warning;
     o->auth.username = f->username;
     o->auth.password = f->password;

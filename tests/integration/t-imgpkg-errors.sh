@@ -231,3 +231,17 @@ test_imgpkg_errors_describe() {
     ie_expect "imgpkg: Error: Unable to check if 127.0.0.1:$port/x/b:v1 is a bundle: Fetching image: Error while preparing a transport to talk with the registry: Unable to create round tripper: Get \"https://127.0.0.1:$port/v2/\": dial tcp 127.0.0.1:$port: connect: connection refused; Get \"http://127.0.0.1:$port/v2/\": dial tcp 127.0.0.1:$port: connect: connection refused" \
         describe -b "127.0.0.1:$port/x/b:v1"
 }
+
+test_imgpkg_errors_iaas_auth_variable() {
+    local r=$REG_ADDR out
+    make_files f
+    imgpkg push -i "$r/ie/iaas:v1" -f f > /dev/null
+    # set, whatever its value: imgpkg's notice on stdout; true turns every
+    # keychain on (IMGPKG_ACTIVE_KEYCHAINS is not read then)
+    out=$(IMGPKG_ENABLE_IAAS_AUTH=true IMGPKG_ACTIVE_KEYCHAINS=foo imgpkg tag list -i "$r/ie/iaas")
+    assert_eq "IMGPKG_ENABLE_IAAS_AUTH environment variable will be deprecated, please use the flag --activate-keychain to activate the needed keychains" \
+        "$(printf '%s\n' "$out" | head -1)" "notice"
+    assert_eq "" "$(printf '%s\n' "$out" | sed -n 2p)" "line after the notice"
+    IMGPKG_ENABLE_IAAS_AUTH=false IMGPKG_ACTIVE_KEYCHAINS=foo ie_expect "imgpkg: Error: Creating registry keychain: Unable to load keychain for foo, available keychains [aks, ecr, gke, github]" \
+        tag list -i "$r/ie/iaas"
+}
