@@ -245,3 +245,9 @@ test_imgpkg_errors_iaas_auth_variable() {
     IMGPKG_ENABLE_IAAS_AUTH=false IMGPKG_ACTIVE_KEYCHAINS=foo ie_expect "imgpkg: Error: Creating registry keychain: Unable to load keychain for foo, available keychains [aks, ecr, gke, github]" \
         tag list -i "$r/ie/iaas"
 }
+
+test_imgpkg_errors_tag_resolve() {
+    local r=$REG_ADDR
+    ie_expect "imgpkg: Error: GET http://$r/v2/ie/nope/manifests/v1: MANIFEST_UNKNOWN: manifest unknown; map[Tag:v1]" \
+        tag resolve -i "$r/ie/nope:v1"
+}
