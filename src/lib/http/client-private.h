@@ -97,6 +97,8 @@ void ip_http_debug_attach(const struct ip_http_client *c, CURL *h, struct ip_htt
 /* Logs the answer (or the failure) once the transfer ended. */
 void ip_http_debug_done(struct ip_http_xfer *x, CURL *h, const char *method, CURLcode cc);
 void ip_http_debug_release(struct ip_http_xfer *x);
+/* Stops logging the handle's activity (before its state is freed). */
+void ip_http_debug_detach(CURL *h);
 #define IP_REDACT_BLOB "omitting binary blobs from logs"
 #define IP_REDACT_TOKEN "oauth token response contains credentials"
 

@@ -151,6 +151,8 @@ static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *
 {
     struct ip_http_debug *d = ud;
     struct ip_err e;
+    if (!d)
+        return 0;
     switch (type) {
     case CURLINFO_HEADER_OUT:
         take_request(d, h, data, size);
@@ -260,7 +262,16 @@ void ip_http_debug_done(struct ip_http_xfer *x, CURL *h, const char *method, CUR
         emit(d->c, out.data);
         ip_buf_release(&out);
     }
+    /* the handle goes back to the pool: nothing more of it is logged here */
+    ip_http_debug_detach(h);
     ip_http_debug_release(x);
+}
+
+void ip_http_debug_detach(CURL *h)
+{
+    curl_easy_setopt(h, CURLOPT_VERBOSE, 0L);
+    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, NULL);
+    curl_easy_setopt(h, CURLOPT_DEBUGDATA, NULL);
 }
 
 void ip_http_debug_release(struct ip_http_xfer *x)

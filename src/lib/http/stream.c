@@ -204,8 +204,8 @@ static ssize_t stream_read(struct ip_reader *r, void *out, size_t n, struct ip_e
 static void stream_free(struct ip_reader *r)
 {
     struct stream_reader *s = (struct stream_reader *)r;
-    ip_http_debug_release(&s->x);
     if (s->h) {
+        ip_http_debug_detach(s->h);
         curl_multi_remove_handle(s->m, s->h);
         if (s->done)
             ip_http_pool_put(s->c, s->h);
@@ -214,6 +214,7 @@ static void stream_free(struct ip_reader *r)
     }
     if (s->m)
         curl_multi_cleanup(s->m);
+    ip_http_debug_release(&s->x);
     curl_slist_free_all(s->hdrs);
     ip_http_resp_release(&s->resp);
     ip_buf_release(&s->x.errbody);
