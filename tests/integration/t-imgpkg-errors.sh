@@ -251,3 +251,32 @@ test_imgpkg_errors_tag_resolve() {
     ie_expect "imgpkg: Error: GET http://$r/v2/ie/nope/manifests/v1: MANIFEST_UNKNOWN: manifest unknown; map[Tag:v1]" \
         tag resolve -i "$r/ie/nope:v1"
 }
+
+test_imgpkg_errors_manifest_timeout() {
+    # /v2/ answers; a manifest never does
+    cat > "$T/stall.py" <<'PY'
+import http.server, socketserver, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a):
+        pass
+    def do_GET(self):
+        if self.path == "/v2/":
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+            return
+        time.sleep(60)
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+S(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+    local port
+    port=$(free_port)
+    python3 "$T/stall.py" "$port" &
+    echo $! >> "$SUITE_TMP/pids"
+    wait_port "$port" || fail "the stalling server did not start"
+    ie_expect "imgpkg: Error: Fetching image: Get \"http://127.0.0.1:$port/v2/x/app/manifests/v1\": net/http: timeout awaiting response headers" \
+        pull -i "127.0.0.1:$port/x/app:v1" -o out --registry-response-header-timeout 1s --registry-retry-count 0
+}
