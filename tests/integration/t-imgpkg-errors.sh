@@ -31,18 +31,24 @@ ie_expect() {
     done
 }
 
-# ie_expect_any_digest MESSAGE CMD...: ie_expect with every sha256 digest
-# read as sha256:X (what a build makes differs from imgpkg's here).
-ie_expect_any_digest() {
-    local want=$1 got rc bin
-    shift
+# ie_expect_sed SED MESSAGE CMD...: ie_expect with SED applied to the error
+# first (what differs between runs or builds: a digest, a local port).
+ie_expect_sed() {
+    local sed_expr=$1 want=$2 got rc bin
+    shift 2
     for bin in "$IMGPKG" ${IMGPKG_PEER:+"$IMGPKG_PEER"}; do
         rc=0
-        got=$("$bin" "$@" 2>&1 >/dev/null | ie_norm | sed -E 's/sha256:[0-9a-f]{64}/sha256:X/g') || true
+        got=$("$bin" "$@" 2>&1 >/dev/null | ie_norm | sed -E "$sed_expr") || true
         "$bin" "$@" > /dev/null 2>&1 || rc=$?
         [ "$rc" = 1 ] || fail "$bin $*: exit status $rc, expected 1"
         assert_eq "$want" "$got" "stderr of $bin $*"
     done
+}
+
+# ie_expect_any_digest MESSAGE CMD...: every sha256 digest read as sha256:X
+# (what a build makes differs from imgpkg's here).
+ie_expect_any_digest() {
+    ie_expect_sed 's/sha256:[0-9a-f]{64}/sha256:X/g' "$@"
 }
 
 # ie_fake: a fake registry on 127.0.0.1 ($IE_PORT) whose answer depends on
@@ -279,4 +285,42 @@ PY
     wait_port "$port" || fail "the stalling server did not start"
     ie_expect "imgpkg: Error: Fetching image: Get \"http://127.0.0.1:$port/v2/x/app/manifests/v1\": net/http: timeout awaiting response headers" \
         pull -i "127.0.0.1:$port/x/app:v1" -o out --registry-response-header-timeout 1s --registry-retry-count 0
+}
+
+test_imgpkg_errors_connection_reset() {
+    # /v2/ answers; a manifest's connection is reset
+    cat > "$T/reset.py" <<'PY'
+import socket, struct, sys, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(50)
+def serve(c):
+    data = b""
+    while True:
+        while b"\r\n\r\n" not in data:
+            d = c.recv(65536)
+            if not d or d[:1] == b"\x16":  # gone, or a TLS handshake: no https here
+                c.close()
+                return
+            data += d
+        head, data = data.split(b"\r\n\r\n", 1)
+        if head.startswith(b"GET /v2/ "):
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            continue
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+        return
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+    local port
+    port=$(free_port)
+    python3 "$T/reset.py" "$port" &
+    echo $! >> "$SUITE_TMP/pids"
+    wait_port "$port" || fail "the resetting server did not start"
+    ie_expect_sed 's/127\.0\.0\.1:[0-9]+->/127.0.0.1:PORT->/' \
+        "imgpkg: Error: Fetching image: Get \"http://127.0.0.1:$port/v2/x/app/manifests/v1\": read tcp 127.0.0.1:PORT->127.0.0.1:$port: read: connection reset by peer" \
+        pull -i "127.0.0.1:$port/x/app:v1" -o out --registry-retry-count 0
 }

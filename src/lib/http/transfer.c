@@ -271,6 +271,21 @@ static void dialled(CURL *h, const char *url, char *out, size_t size)
         url_host_port(url, out, size, true);
 }
 
+/* "local->remote" of a connection, as Go prints it in read and write errors. */
+static bool conn_pair(CURL *h, char *out, size_t size)
+{
+    char *lip = NULL, *rip = NULL;
+    long lport = 0, rport = 0;
+    if (!h || curl_easy_getinfo(h, CURLINFO_LOCAL_IP, &lip) != CURLE_OK || !lip || !*lip ||
+        curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &rip) != CURLE_OK || !rip || !*rip)
+        return false;
+    curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &lport);
+    curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &rport);
+    snprintf(out, size, strchr(lip, ':') ? "[%s]:%ld->[%s]:%ld" : "%s:%ld->%s:%ld", lip, lport, rip,
+             rport);
+    return true;
+}
+
 /* Why a transfer failed, in Go's net/http words where imgpkg's users know
  * them (a refused connection, an unknown host, the timeouts), else curl's. */
 static void failure_reason(CURL *h, CURLcode cc, int os_errno, const char *url, char *out,
@@ -286,6 +301,21 @@ static void failure_reason(CURL *h, CURLcode cc, int os_errno, const char *url, 
         why[0] = (char)tolower((unsigned char)why[0]);
         dialled(h, url, addr, sizeof(addr));
         snprintf(out, size, "dial tcp %s: connect: %s", addr, why);
+        return;
+    }
+    case CURLE_GOT_NOTHING: /* closed before any answer */
+        snprintf(out, size, "EOF");
+        return;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR: {
+        bool recv = cc == CURLE_RECV_ERROR;
+        if ((os_errno == ECONNRESET || os_errno == EPIPE) && conn_pair(h, addr, sizeof(addr))) {
+            snprintf(out, size, "%s tcp %s: %s: %s", recv ? "read" : "write", addr,
+                     recv ? "read" : "write",
+                     os_errno == EPIPE ? "broken pipe" : "connection reset by peer");
+            return;
+        }
+        snprintf(out, size, "%s", curl_errbuf[0] ? curl_errbuf : curl_easy_strerror(cc));
         return;
     }
     case CURLE_COULDNT_RESOLVE_HOST:
