@@ -353,7 +353,8 @@ for ds in $DATASETS; do
     else
         not_run push-peer "$L_PUSH_PEER" "$ds"
     fi
-    "$IMGPKG" save "$kind" "registry.example.com/bench/$ds:$TAG" -f "$DATA/$ds" \
+    # (with OCI media types: skopeo's oci-archive: takes no others)
+    "$IMGPKG" save "$kind" "registry.example.com/bench/$ds:$TAG" -f "$DATA/$ds" --oci \
         --to-tar "$SCRATCH/$ds-push.tar" > "$LOGS/prep.log" 2>&1 || { cat "$LOGS/prep.log" >&2; die "save failed"; }
     push_ours() { next_repo "$ds-ours"; CMD=("$IMGPKG" push --tar "$SCRATCH/$ds-push.tar" --to-repo "$REG/$REPO"); }
     push_base() {
@@ -526,7 +527,7 @@ command that writes to a registry; "the files": the dataset without \`.imgpkg/\`
 - \`save --to-oci-layout DIR\` (as the first row) vs \`umoci init --layout DIR\` + \`umoci new --image DIR:$TAG\` +
   \`umoci insert --image DIR:$TAG DATASET /\`;
 - \`push -i REG/REPO:$TAG\` the files, ours vs imgpkg's;
-- \`push --tar FILE --to-repo REG/REPO\` (the tarball of the first row) vs
+- \`push --tar FILE --to-repo REG/REPO\` (the tarball of the first row, made with \`--oci\`) vs
   \`skopeo copy --dest-tls-verify=false oci-archive:FILE:$TAG docker://REG/REPO:$TAG\` (a throw-away HOME,
   skopeo's blob-info cache emptied every run);
 - \`copy -i SRC --to-tar FILE\`, SRC being the files pushed once as an image into REG, ours vs imgpkg's, and vs
