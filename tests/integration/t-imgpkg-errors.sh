@@ -87,6 +87,10 @@ class H(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
     def do_HEAD(self):
         self.do_GET()
+    def do_POST(self):
+        log.write("%s %s\n" % (self.command, self.path))
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send(400, "application/json", errs({"code": "DENIED", "message": "uploads closed"}))
     def do_GET(self):
         log.write("%s %s\n" % (self.command, self.path))
         if self.path == "/v2/":
@@ -224,6 +228,8 @@ test_imgpkg_errors_push() {
         push -i "127.0.0.1:$IE_PORT/empty/x:v1" -f f --registry-retry-count 0
     ie_expect_any_digest "imgpkg: Error: Writing '127.0.0.1:$IE_PORT/empty/x:latest': Writing image: HEAD http://127.0.0.1:$IE_PORT/v2/empty/x/blobs/sha256:X: unexpected status code 403 Forbidden (HEAD responses have no body, use GET for details)" \
         push -i "127.0.0.1:$IE_PORT/empty/x" -f f --registry-retry-count 0
+    ie_expect "imgpkg: Error: Writing '127.0.0.1:$IE_PORT/up/x:v1': Writing image: POST http://127.0.0.1:$IE_PORT/v2/up/x/blobs/uploads/: DENIED: uploads closed" \
+        push -i "127.0.0.1:$IE_PORT/up/x:v1" -f f --registry-retry-count 0
     port=$(free_port)
     ie_expect "imgpkg: Error: Writing '127.0.0.1:$port/x/app:v1': Error while preparing a transport to talk with the registry: Unable to create round tripper: Get \"https://127.0.0.1:$port/v2/\": dial tcp 127.0.0.1:$port: connect: connection refused; Get \"http://127.0.0.1:$port/v2/\": dial tcp 127.0.0.1:$port: connect: connection refused" \
         push -i "127.0.0.1:$port/x/app:v1" -f f

@@ -203,8 +203,9 @@ static int rs_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_re
     ip_http_resp_release(&resp);
     return 0;
 fail:
+    /* as imgpkg's: the failed request's own words (its URL names the blob) */
     ip_http_resp_release(&resp);
-    return ip_err_wrap(err, "pushing blob %s to %s", d->digest, s->location);
+    return rc < 0 ? rc : -(int)err->code;
 }
 
 static int put_manifest_ref(struct reg_store *rs, const char *ref, const char *media_type,
