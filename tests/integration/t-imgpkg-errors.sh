@@ -330,3 +330,17 @@ PY
         "imgpkg: Error: Fetching image: Get \"http://127.0.0.1:$port/v2/x/app/manifests/v1\": read tcp 127.0.0.1:PORT->127.0.0.1:$port: read: connection reset by peer" \
         pull -i "127.0.0.1:$port/x/app:v1" -o out --registry-retry-count 0
 }
+
+test_imgpkg_errors_copy() {
+    local r=$REG_ADDR
+    ie_fake
+    make_files f
+    imgpkg push -i "$r/ie/cp:v1" -f f > /dev/null
+    ie_expect "imgpkg: Error: Fetching image: GET http://$r/v2/ie/nope/manifests/v1: MANIFEST_UNKNOWN: manifest unknown; map[Tag:v1]" \
+        copy -i "$r/ie/nope:v1" --to-repo "$r/ie/dest"
+    ie_expect "imgpkg: Error: Fetching image: GET http://$r/v2/ie/nope/manifests/v1: MANIFEST_UNKNOWN: manifest unknown; map[Tag:v1]" \
+        copy -b "$r/ie/nope:v1" --to-tar out.tar
+    ie_expect "imgpkg: Error: POST http://127.0.0.1:$IE_PORT/v2/up/dest/blobs/uploads/: DENIED: uploads closed" \
+        copy -i "$r/ie/cp:v1" --to-repo "127.0.0.1:$IE_PORT/up/dest" --registry-retry-count 0
+    assert_file_absent out.tar
+}
