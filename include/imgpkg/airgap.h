@@ -22,14 +22,14 @@ int ip_source_set_store(struct ip_source_set *set, const struct ip_ref *ref, str
 void ip_source_set_share(struct ip_source_set *set, struct ip_store *s);
 
 struct ip_graph_node {
-    struct ip_store *src;        /* borrowed */
+    struct ip_store *src; /* borrowed */
     char digest[IP_DIGEST_SIZE];
-    char *orig_ref;              /* as images.yml names it, or the root's digest reference */
-    char *tag;                   /* root: its tag; cosign signatures: their tag; else NULL */
-    char *repo;                  /* "registry/repository" it was read from (registries) */
+    char *orig_ref; /* as images.yml names it, or the root's digest reference */
+    char *tag;      /* root: its tag; cosign signatures: their tag; else NULL */
+    char *repo;     /* "registry/repository" it was read from (registries) */
     bool is_bundle;
     bool is_root;
-    struct ip_images_lock lock;  /* bundles: their images.yml */
+    struct ip_images_lock lock; /* bundles: their images.yml */
 };
 
 struct ip_graph {
@@ -58,8 +58,7 @@ struct ip_graph_opts {
 
 /* From registries: `ref` names the root (tag or digest). */
 int ip_graph_from_registry(struct ip_source_set *set, const char *ref,
-                           const struct ip_graph_opts *o, struct ip_graph *out,
-                           struct ip_err *err);
+                           const struct ip_graph_opts *o, struct ip_graph *out, struct ip_err *err);
 /* From registries: every image an ImagesLock names (by digest), no root. */
 int ip_graph_from_images_lock(struct ip_source_set *set, const struct ip_images_lock *lock,
                               const struct ip_graph_opts *o, struct ip_graph *out,
@@ -86,8 +85,7 @@ struct ip_relocate_opts {
 /* Relocates the graph into the repository of `dst` (a registry store): every
  * image by digest with imgpkg's tag, the root also under its tag, signatures
  * under theirs, and an image-locations record per bundle. */
-int ip_graph_to_repo(const struct ip_graph *g, struct ip_store *dst,
-                     const struct ip_copy_opts *co, const struct ip_relocate_opts *ro,
-                     struct ip_err *err);
+int ip_graph_to_repo(const struct ip_graph *g, struct ip_store *dst, const struct ip_copy_opts *co,
+                     const struct ip_relocate_opts *ro, struct ip_err *err);
 
 #endif

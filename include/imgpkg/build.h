@@ -20,10 +20,10 @@ struct ip_build_opts {
     size_t n_labels;
     bool preserve_permissions;
     enum ip_build_kind kind;
-    int compression_level; /* 1..9 */
-    const char *tmp_dir;   /* where the layer is written while it is built */
+    int compression_level;   /* 1..9 */
+    const char *tmp_dir;     /* where the layer is written while it is built */
     bool docker_media_types; /* Docker schema 2 instead of OCI (imgpkg's internal images) */
-    bool layer_transient;    /* the layer file is copied elsewhere and deleted: no early writeback */
+    bool layer_transient; /* the layer file is copied elsewhere and deleted: no early writeback */
     struct ip_store *layer_into; /* a new OCI tarball: the layer is written straight into it */
 };
 
@@ -41,8 +41,8 @@ struct ip_build_result {
     bool is_bundle;
     struct ip_store *store; /* mem store holding layer file, config, manifest */
     char manifest_digest[IP_DIGEST_SIZE];
-    char *layer_path;       /* temporary file, removed by ip_build_result_release */
-    int layer_fd;           /* holds the temporary file's lock until then */
+    char *layer_path;               /* temporary file, removed by ip_build_result_release */
+    int layer_fd;                   /* holds the temporary file's lock until then */
     struct ip_build_entry *entries; /* what went into the layer, in order */
     size_t n_entries;
 };

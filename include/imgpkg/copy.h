@@ -7,19 +7,19 @@
 #include "imgpkg/store.h"
 
 struct ip_copy_item {
-    struct ip_store *src;     /* where this item lives (NULL: ip_copy's src) */
+    struct ip_store *src; /* where this item lives (NULL: ip_copy's src) */
     /* A registry repository that also holds the item (its recorded origin),
      * on the destination's registry: blobs are mounted from it rather than
      * uploaded, and a non-distributable layer the source lacks is taken from
      * it.  NULL: none. */
     struct ip_store *origin;
-    const char *src_ref;      /* tag or digest in the source store */
-    const char *const *tags;  /* tags to put in a registry destination (none: the
-                               * ref.name annotation, if any) */
+    const char *src_ref;     /* tag or digest in the source store */
+    const char *const *tags; /* tags to put in a registry destination (none: the
+                              * ref.name annotation, if any) */
     size_t n_tags;
     struct ip_kv *annotations; /* annotations of the destination entry */
     size_t n_annotations;
-    const char *repo_tag;     /* Docker "name:tag", or NULL */
+    const char *repo_tag; /* Docker "name:tag", or NULL */
 };
 
 struct ip_copy_result {
@@ -47,8 +47,7 @@ struct ip_copy_opts {
 /* The progress callback the commands use: one line per blob on a TTY. */
 void ip_copy_progress_lines(void *ctx, const struct ip_desc *d, bool skipped, double seconds);
 
-int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_item *items,
-            size_t n, const struct ip_copy_opts *opts, struct ip_copy_result *results,
-            struct ip_err *err);
+int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_item *items, size_t n,
+            const struct ip_copy_opts *opts, struct ip_copy_result *results, struct ip_err *err);
 
 #endif

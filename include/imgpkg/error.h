@@ -10,30 +10,30 @@
 
 enum ip_code {
     IP_OK = 0,
-    IP_E_USAGE = 1,       /* bad command line */
-    IP_E_INPUT = 2,       /* bad input files or folders */
-    IP_E_IO = 3,          /* a system call failed */
-    IP_E_FORMAT = 4,      /* malformed JSON, YAML, tar, reference */
-    IP_E_DIGEST = 5,      /* content does not match its digest or size */
+    IP_E_USAGE = 1,  /* bad command line */
+    IP_E_INPUT = 2,  /* bad input files or folders */
+    IP_E_IO = 3,     /* a system call failed */
+    IP_E_FORMAT = 4, /* malformed JSON, YAML, tar, reference */
+    IP_E_DIGEST = 5, /* content does not match its digest or size */
     IP_E_NOMEM = 6,
-    IP_E_NOTFOUND = 7,    /* tag, manifest or blob not found */
-    IP_E_UNSUPPORTED = 8, /* valid but not handled (algorithm, media type) */
-    IP_E_HTTP = 9,        /* registry answered with an error */
-    IP_E_AUTH = 10,       /* registry refused the credentials */
-    IP_E_NETWORK = 11,    /* connection, TLS, timeout */
-    IP_E_TOOBIG = 12,     /* input over a size cap */
-    IP_E_VERIFY = 13,     /* verify found problems */
-    IP_E_EXISTS = 14,     /* destination in the way */
-    IP_E_TIMEOUT = 15,    /* no answer in time (a registry, a child process) */
-    IP_E_TLS = 16,        /* TLS handshake or certificate refused */
+    IP_E_NOTFOUND = 7,     /* tag, manifest or blob not found */
+    IP_E_UNSUPPORTED = 8,  /* valid but not handled (algorithm, media type) */
+    IP_E_HTTP = 9,         /* registry answered with an error */
+    IP_E_AUTH = 10,        /* registry refused the credentials */
+    IP_E_NETWORK = 11,     /* connection, TLS, timeout */
+    IP_E_TOOBIG = 12,      /* input over a size cap */
+    IP_E_VERIFY = 13,      /* verify found problems */
+    IP_E_EXISTS = 14,      /* destination in the way */
+    IP_E_TIMEOUT = 15,     /* no answer in time (a registry, a child process) */
+    IP_E_TLS = 16,         /* TLS handshake or certificate refused */
     IP_E_UNREACHABLE = 17, /* connection refused, host not found */
 };
 
 struct ip_err {
     enum ip_code code;
-    int sys_errno;   /* errno when code is IP_E_IO (or a transfer's socket), else 0 */
+    int sys_errno; /* errno when code is IP_E_IO (or a transfer's socket), else 0 */
     long http_status;
-    int curl_code;   /* libcurl's CURLcode of a failed transfer, else 0 */
+    int curl_code; /* libcurl's CURLcode of a failed transfer, else 0 */
     char msg[2048];
 };
 

@@ -19,8 +19,8 @@ struct ip_images_lock {
 };
 
 /* Parses and validates an ImagesLock; `what` names the file in errors. */
-int ip_images_lock_parse(const char *data, size_t len, const char *what,
-                         struct ip_images_lock *out, struct ip_err *err);
+int ip_images_lock_parse(const char *data, size_t len, const char *what, struct ip_images_lock *out,
+                         struct ip_err *err);
 int ip_images_lock_read(const char *path, struct ip_images_lock *out, struct ip_err *err);
 /* Keys imgpkg does not know are errors, as in imgpkg's reading of lock files
  * (its pull, copy, describe); read loosely they are ignored, as imgpkg's push

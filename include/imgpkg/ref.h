@@ -9,9 +9,9 @@
 #include "imgpkg/error.h"
 
 struct ip_ref {
-    char *registry;   /* "index.docker.io", "127.0.0.1:5000" */
-    char *repository; /* "library/nginx" */
-    char *tag;        /* NULL when none was given */
+    char *registry;              /* "index.docker.io", "127.0.0.1:5000" */
+    char *repository;            /* "library/nginx" */
+    char *tag;                   /* NULL when none was given */
     char digest[IP_DIGEST_SIZE]; /* "" when none */
 };
 

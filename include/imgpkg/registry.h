@@ -20,16 +20,16 @@ struct ip_auth_opts {
 struct ip_registry_opts {
     const char **ca_cert_paths; /* --registry-ca-cert-path, repeatable */
     size_t n_ca_cert_paths;
-    bool verify_certs;          /* --registry-verify-certs (default true) */
-    bool insecure;              /* --registry-insecure: plain HTTP allowed */
+    bool verify_certs;              /* --registry-verify-certs (default true) */
+    bool insecure;                  /* --registry-insecure: plain HTTP allowed */
     long response_header_timeout_s; /* --registry-response-header-timeout */
     /* --registry-request-timeout: a request whose answer is held in memory
      * or dropped (everything but a blob's content) ends within this; an
      * error answer to a blob transfer too, counted from its status line */
     long request_timeout_s;
     long connect_timeout_s;
-    int retries;                /* per request, for resets, 429 and 5xx */
-    bool debug; /* each request and answer to debug_log, credentials redacted */
+    int retries; /* per request, for resets, 429 and 5xx */
+    bool debug;  /* each request and answer to debug_log, credentials redacted */
     /* With debug: gets each entry as Go's log.Print would (the caller adds a
      * time stamp and a newline when the text lacks one). */
     void (*debug_log)(void *ctx, const char *text);

@@ -33,8 +33,7 @@ const struct flag build_flag_table[] = {
 };
 
 int build_from_flags(const struct build_flags *f, const char *tmp_dir, bool transient,
-                     struct ip_store *layer_into, struct ip_build_result *out,
-                     struct ip_err *err)
+                     struct ip_store *layer_into, struct ip_build_result *out, struct ip_err *err)
 {
     struct ip_build_opts bo;
     memset(&bo, 0, sizeof(bo));

@@ -111,8 +111,7 @@ extern const struct flag build_flag_table[];
 struct ip_build_result;
 /* layer_into: a tarball being created that the layer is written straight into */
 int build_from_flags(const struct build_flags *f, const char *tmp_dir, bool transient,
-                     struct ip_store *layer_into, struct ip_build_result *out,
-                     struct ip_err *err);
+                     struct ip_store *layer_into, struct ip_build_result *out, struct ip_err *err);
 
 /* How a saved or pushed image is named: tag (default latest), and with a name,
  * the containerd name and Docker's repo tag (image-name.c). */

@@ -330,15 +330,14 @@ static int copy_run(const struct cli_global *gl, void *opts, struct ip_err *err)
     if (!o->tar)
         export_lines(gl, &g);
 
-    struct ip_copy_opts co = {.concurrency = o->rf.concurrency,
-                              .retries = ro.retries,
-                              /* imgpkg shows none; a tarball's blobs, ours on a TTY */
-                              .progress = ui_is_tty(gl) && !o->to_repo && !gl->doc
-                                              ? ip_copy_progress_lines
-                                              : NULL,
-                              .include_nondistributable = o->include_nd,
-                              .foreign = note_foreign,
-                              .foreign_ctx = &fl};
+    struct ip_copy_opts co = {
+        .concurrency = o->rf.concurrency,
+        .retries = ro.retries,
+        /* imgpkg shows none; a tarball's blobs, ours on a TTY */
+        .progress = ui_is_tty(gl) && !o->to_repo && !gl->doc ? ip_copy_progress_lines : NULL,
+        .include_nondistributable = o->include_nd,
+        .foreign = note_foreign,
+        .foreign_ctx = &fl};
     if (o->to_tar) {
         rc = copy_to_tar(o, &g, &co, err);
     } else if (o->to_layout) {

@@ -114,8 +114,7 @@ void ui_result(const struct cli_global *g, const char *fmt, ...)
     va_start(ap, fmt);
     if (g->doc) {
         char *s = xvasprintf(fmt, ap);
-        push_str(&g->doc->blocks, &g->doc->n_blocks, &g->doc->cap_blocks,
-                 ip_xasprintf("%s\n", s));
+        push_str(&g->doc->blocks, &g->doc->n_blocks, &g->doc->cap_blocks, ip_xasprintf("%s\n", s));
         free(s);
     } else {
         vprintf(fmt, ap);

@@ -147,9 +147,9 @@ static int lock_from_layer(struct ip_store *s, const struct ip_desc *l, struct i
     archive_read_support_filter_zstd(a);
     archive_read_support_format_tar(a);
     if (archive_read_open(a, ls, NULL, layer_read, NULL) != ARCHIVE_OK) {
-        rc = ls->failed ? -(int)err->code
-                        : ip_err_set(err, IP_E_FORMAT, "layer %s: %s", l->digest,
-                                     archive_error_string(a));
+        rc = ls->failed
+                 ? -(int)err->code
+                 : ip_err_set(err, IP_E_FORMAT, "layer %s: %s", l->digest, archive_error_string(a));
         goto out;
     }
     while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
@@ -175,9 +175,9 @@ static int lock_from_layer(struct ip_store *s, const struct ip_desc *l, struct i
         *found = true;
     }
     if (r != ARCHIVE_EOF)
-        rc = ls->failed ? -(int)err->code
-                        : ip_err_set(err, IP_E_FORMAT, "layer %s: %s", l->digest,
-                                     archive_error_string(a));
+        rc = ls->failed
+                 ? -(int)err->code
+                 : ip_err_set(err, IP_E_FORMAT, "layer %s: %s", l->digest, archive_error_string(a));
 out:
     archive_read_free(a);
     ip_reader_free(ls->r);
@@ -245,7 +245,8 @@ static yaml_node_t *ymap_get(yaml_document_t *d, yaml_node_t *map, const char *k
 {
     if (!map || map->type != YAML_MAPPING_NODE)
         return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
         const char *k = yscalar(yaml_document_get_node(d, p->key));
         if (k && !strcmp(k, key))
             return yaml_document_get_node(d, p->value);
@@ -279,8 +280,9 @@ int ip_image_locations_parse(const char *data, size_t len, struct ip_image_locat
                         "image-locations.yml: Validating apiVersion: Unknown version (known: "
                         "imgpkg.carvel.dev/v1alpha1)");
     } else if (!kind || strcmp(kind, "ImageLocations") != 0) {
-        rc = ip_err_set(err, IP_E_FORMAT,
-                        "image-locations.yml: Validating kind: Unknown kind (known: ImageLocations)");
+        rc = ip_err_set(
+            err, IP_E_FORMAT,
+            "image-locations.yml: Validating kind: Unknown kind (known: ImageLocations)");
     } else if (images && images->type == YAML_SEQUENCE_NODE) {
         size_t n = (size_t)(images->data.sequence.items.top - images->data.sequence.items.start);
         l.images = ip_xcalloc(n ? n : 1, sizeof(*l.images));
@@ -289,7 +291,8 @@ int ip_image_locations_parse(const char *data, size_t len, struct ip_image_locat
             const char *img = yscalar(ymap_get(&doc, it, "image"));
             const char *ib = yscalar(ymap_get(&doc, it, "isBundle"));
             if (!img) {
-                rc = ip_err_set(err, IP_E_FORMAT, "image-locations.yml: images[%zu] has no image", i);
+                rc = ip_err_set(err, IP_E_FORMAT, "image-locations.yml: images[%zu] has no image",
+                                i);
                 break;
             }
             l.images[l.n].image = ip_xstrdup(img);

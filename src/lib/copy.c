@@ -105,8 +105,8 @@ static void plan_release(struct plan *p)
 
 /* Adds m (owned) and everything below it; `path` holds the digests of the
  * indexes above, to refuse an index that reaches itself. */
-static int plan_add(struct ip_store *src, struct plan *p, struct ip_manifest *m,
-                    const char **path, int depth, struct ip_err *err)
+static int plan_add(struct ip_store *src, struct plan *p, struct ip_manifest *m, const char **path,
+                    int depth, struct ip_err *err)
 {
     int rc;
     for (int i = 0; i < depth; i++) {
@@ -138,7 +138,8 @@ static int plan_add(struct ip_store *src, struct plan *p, struct ip_manifest *m,
             }
             if (plan_has_manifest(p, c->digest))
                 continue;
-            if (!ip_media_type_is_index(c->media_type) && !ip_media_type_is_manifest(c->media_type)) {
+            if (!ip_media_type_is_index(c->media_type) &&
+                !ip_media_type_is_manifest(c->media_type)) {
                 /* an artifact that is not an image: copy it as a blob */
                 plan_add_blob(p, src, c);
                 continue;
@@ -150,8 +151,8 @@ static int plan_add(struct ip_store *src, struct plan *p, struct ip_manifest *m,
                 return rc;
             }
             if (strcmp(child->digest, c->digest) != 0 || (int64_t)child->raw_len != c->size) {
-                rc = ip_err_set(err, IP_E_DIGEST, "manifest %s: content does not match its descriptor",
-                                c->digest);
+                rc = ip_err_set(err, IP_E_DIGEST,
+                                "manifest %s: content does not match its descriptor", c->digest);
                 ip_manifest_free(child);
                 ip_manifest_free(m);
                 return rc;
@@ -328,9 +329,8 @@ static int copy_blobs(struct ip_store *src, struct ip_store *dst, const struct p
     return ip_parallel_for(plan->n_blobs, (size_t)n, copy_one, &j, err);
 }
 
-int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_item *items,
-            size_t n, const struct ip_copy_opts *opts, struct ip_copy_result *results,
-            struct ip_err *err)
+int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_item *items, size_t n,
+            const struct ip_copy_opts *opts, struct ip_copy_result *results, struct ip_err *err)
 {
     struct plan p;
     struct ip_store_entry *entries = ip_xcalloc(n ? n : 1, sizeof(*entries));
@@ -346,8 +346,8 @@ int ip_copy(struct ip_store *src, struct ip_store *dst, const struct ip_copy_ite
         if ((rc = ip_store_get_manifest(isrc, items[i].src_ref, &m, err)) < 0)
             goto out;
         if (ip_digest_valid(items[i].src_ref) && strcmp(m->digest, items[i].src_ref) != 0) {
-            rc = ip_err_set(err, IP_E_DIGEST, "manifest %s from %s has digest %s",
-                            items[i].src_ref, isrc->location, m->digest);
+            rc = ip_err_set(err, IP_E_DIGEST, "manifest %s from %s has digest %s", items[i].src_ref,
+                            isrc->location, m->digest);
             ip_manifest_free(m);
             goto out;
         }

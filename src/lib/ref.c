@@ -129,8 +129,9 @@ static int parse_name(const char *name, size_t n, const char *orig, struct ip_re
         size_t first = (size_t)(slash - name);
         if (first_is_host(name, first)) {
             if (!host_valid(name, first))
-                return ip_err_set(err, IP_E_FORMAT, "invalid reference '%.300s': bad registry '%.*s'",
-                                  orig, (int)first, name);
+                return ip_err_set(err, IP_E_FORMAT,
+                                  "invalid reference '%.300s': bad registry '%.*s'", orig,
+                                  (int)first, name);
             registry = ip_xstrndup(name, first);
             path = slash + 1;
             plen = n - first - 1;

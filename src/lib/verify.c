@@ -189,8 +189,9 @@ static void verify_image(struct vctx *v, const struct ip_manifest *m)
                     cfg.n_diff_ids, m->n_layers);
         for (size_t i = 0; i < m->n_layers && i < cfg.n_diff_ids; i++)
             if (diff[i] && strcmp(diff[i], cfg.diff_ids[i]) != 0)
-                problem(v, "manifest %s: layer %zu: blob %s uncompressed is %s, config diff_id "
-                           "says %s",
+                problem(v,
+                        "manifest %s: layer %zu: blob %s uncompressed is %s, config diff_id "
+                        "says %s",
                         m->digest, i, m->layers[i].digest, diff[i], cfg.diff_ids[i]);
         ip_config_release(&cfg);
     }
@@ -281,7 +282,7 @@ int ip_verify_store(struct ip_store *s, void (*report)(void *ctx, const char *li
     }
     free(v.layers);
     if (stats->problems)
-        return ip_err_set(err, IP_E_VERIFY, "%s: %zu problem%s found", s->location,
-                          stats->problems, stats->problems == 1 ? "" : "s");
+        return ip_err_set(err, IP_E_VERIFY, "%s: %zu problem%s found", s->location, stats->problems,
+                          stats->problems == 1 ? "" : "s");
     return 0;
 }

@@ -18,7 +18,7 @@
 
 #define DG1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 #define VALID_LOCK                                                                                 \
-    "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n"                       \
+    "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n"                          \
     "- image: example.com/app@" DG1 "\n"
 
 static char *path_in(const char *dir, const char *rel)
@@ -718,12 +718,18 @@ START_TEST(layer_headers_in_go_form)
     struct ip_buf tar = layer_tar_bytes(l1);
     const unsigned char *h = (const unsigned char *)tar.data;
     ck_assert_uint_ge(tar.len, 1024);
-    ck_assert_str_eq((const char *)h, ".");                    /* name, no '/' */
-    ck_assert(!memcmp(h + 100, "0000700\0", 8));               /* mode */
-    ck_assert(!memcmp(h + 108, "0000000\0" "0000000\0", 16)); /* uid, gid */
-    ck_assert(!memcmp(h + 124, "00000000000\0", 12));          /* size */
-    ck_assert(!memcmp(h + 136, "00000000000\0", 12));          /* mtime */
-    ck_assert(!memcmp(h + 329, "0000000\0" "0000000\0", 16)); /* devmajor, devminor */
+    ck_assert_str_eq((const char *)h, ".");      /* name, no '/' */
+    ck_assert(!memcmp(h + 100, "0000700\0", 8)); /* mode */
+    ck_assert(!memcmp(h + 108,
+                      "0000000\0"
+                      "0000000\0",
+                      16));                           /* uid, gid */
+    ck_assert(!memcmp(h + 124, "00000000000\0", 12)); /* size */
+    ck_assert(!memcmp(h + 136, "00000000000\0", 12)); /* mtime */
+    ck_assert(!memcmp(h + 329,
+                      "0000000\0"
+                      "0000000\0",
+                      16)); /* devmajor, devminor */
     ck_assert_int_eq(h[156], '5');
     unsigned sum = 0;
     for (size_t i = 0; i < 512; i++)
@@ -760,7 +766,11 @@ START_TEST(layer_pax_entries_in_go_form)
     char *deep = ip_xasprintf("%s/%s/%s/%s/%s.txt", d60, d60, d60, d60, f90);
     put(in, deep, "deep\n", 0644);
     put(in, g120, "long\n", 0644);
-    put(in, "\xc3\xbc" "n\xc3\xaf c\xc3\xb8" "d\xc3\xa9.txt", "u\n", 0644);
+    put(in,
+        "\xc3\xbc"
+        "n\xc3\xaf c\xc3\xb8"
+        "d\xc3\xa9.txt",
+        "u\n", 0644);
     put(in, "\xe6\x97\xa5\xe6\x9c\xac.yml", "j\n", 0644);
     struct ip_layer_info li;
     write_layer(in, false, l1, &li);

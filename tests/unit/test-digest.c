@@ -30,11 +30,15 @@ END_TEST
 START_TEST(digest_validation)
 {
     struct ip_err err;
-    ck_assert(ip_digest_valid("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
-    ck_assert(!ip_digest_valid("sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    ck_assert(
+        ip_digest_valid("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    ck_assert(!ip_digest_valid(
+        "sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
     ck_assert(!ip_digest_valid("sha256:ba7816bf"));
-    ck_assert(!ip_digest_valid("md5:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
-    ck_assert(!ip_digest_valid("sha256:../../../../etc/passwd0000000000000000000000000000000000000000"));
+    ck_assert(
+        !ip_digest_valid("md5:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    ck_assert(
+        !ip_digest_valid("sha256:../../../../etc/passwd0000000000000000000000000000000000000000"));
     ck_assert(!ip_digest_valid(NULL));
     ck_assert_int_lt(ip_digest_check("sha512:abc", &err), 0);
     ck_assert_int_eq(err.code, IP_E_UNSUPPORTED);

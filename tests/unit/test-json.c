@@ -84,9 +84,8 @@ END_TEST
 START_TEST(parse_refuses_malformed)
 {
     static const char *const bad[] = {
-        "",           "{",          "}",       "{\"a\":}",    "[1,]",     "{\"a\" 1}",
-        "{'a':1}",    "{} {}",      "[1] x",   "nul",         "\"open",   "{\"a\":1,}",
-        "[01]",       "{a:1}",      "tru",     "[1 2]",
+        "",      "{",   "}",      "{\"a\":}",   "[1,]", "{\"a\" 1}", "{'a':1}", "{} {}",
+        "[1] x", "nul", "\"open", "{\"a\":1,}", "[01]", "{a:1}",     "tru",     "[1 2]",
     };
     for (size_t i = 0; i < IP_ARRAY_SIZE(bad); i++) {
         struct ip_err err;
@@ -168,7 +167,8 @@ START_TEST(value_round_trip_is_byte_exact)
     /* compact input: output equals input exactly (order, numbers, escapes) */
     static const char *const docs[] = {
         "{\"z\":1,\"a\":2,\"m\":3}",
-        "{\"b\":1,\"a\":[1.50,-0,1e3,2E-2,true,false,null,\"x\\\"y\\\\z\"],\"c\":{\"z\":{},\"y\":[]}}",
+        "{\"b\":1,\"a\":[1.50,-0,1e3,2E-2,true,false,null,\"x\\\"y\\\\z\"],\"c\":{\"z\":{},\"y\":[]"
+        "}}",
         "{\"huge\":123456789012345678901234567890,\"neg\":-9223372036854775808}",
         "[0.10,100,1.0e+10]",
         "{\"dup\":1,\"dup\":2}",

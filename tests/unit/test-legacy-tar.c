@@ -78,11 +78,13 @@ static void go_str(struct ip_buf *b, const char *s)
 static void image_json(struct ip_buf *b, const struct lt_image *im, const char *tag,
                        const char *orig_ref, const char *labels)
 {
-    ip_buf_printf(b, "{\"Refs\":[\"example.com/app@%s\"],\"Layers\":[{\"MediaType\":\"%s\","
-                     "\"Digest\":\"%s\",\"DiffID\":\"%s\",\"Size\":%zu}],\"Config\":{\"Digest\":\"%s\","
-                     "\"Raw\":",
-                  im->digest, im->layer_mt, im->layer_digest, im->layer_digest, strlen(im->layer),
-                  im->config_digest);
+    ip_buf_printf(
+        b,
+        "{\"Refs\":[\"example.com/app@%s\"],\"Layers\":[{\"MediaType\":\"%s\","
+        "\"Digest\":\"%s\",\"DiffID\":\"%s\",\"Size\":%zu}],\"Config\":{\"Digest\":\"%s\","
+        "\"Raw\":",
+        im->digest, im->layer_mt, im->layer_digest, im->layer_digest, strlen(im->layer),
+        im->config_digest);
     go_str(b, im->config);
     ip_buf_printf(b, "},\"Manifest\":{\"MediaType\":\"%s\",\"Digest\":\"%s\",\"Raw\":",
                   IP_MT_DOCKER_MANIFEST, im->digest);
@@ -166,11 +168,11 @@ static void fixture_init(struct fixture *f)
     f->tar = ip_path_join(f->dir, "legacy.tar");
     lt_image_make(&f->a, "layer of a", NULL);
     lt_image_make(&f->b, "layer of b", NULL);
-    f->index = ip_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":[{\"mediaType\":"
-                            "\"%s\",\"digest\":\"%s\",\"size\":%zu,\"platform\":{\"architecture\":"
-                            "\"amd64\",\"os\":\"linux\"}}]}",
-                            IP_MT_OCI_INDEX, IP_MT_DOCKER_MANIFEST, f->b.digest,
-                            strlen(f->b.manifest));
+    f->index =
+        ip_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":[{\"mediaType\":"
+                     "\"%s\",\"digest\":\"%s\",\"size\":%zu,\"platform\":{\"architecture\":"
+                     "\"amd64\",\"os\":\"linux\"}}]}",
+                     IP_MT_OCI_INDEX, IP_MT_DOCKER_MANIFEST, f->b.digest, strlen(f->b.manifest));
     ip_sha256_of(f->index, strlen(f->index), f->index_digest);
 }
 
@@ -307,7 +309,8 @@ START_TEST(legacy_reads_images_and_indexes)
     ck_assert(has(s, f.a.layer_digest, (int64_t)strlen(f.a.layer)));
     ck_assert(has(s, f.b.config_digest, (int64_t)strlen(f.b.config)));
     ck_assert(!has(s, f.a.layer_digest, 3)); /* wrong size */
-    ck_assert(!has(s, "sha256:0000000000000000000000000000000000000000000000000000000000000000", 3));
+    ck_assert(
+        !has(s, "sha256:0000000000000000000000000000000000000000000000000000000000000000", 3));
     struct ip_desc d;
     struct ip_reader *r = NULL;
     memset(&d, 0, sizeof(d));
@@ -497,8 +500,9 @@ START_TEST(legacy_missing_layers)
     /* an index whose child image is not in manifest.json */
     j = (struct ip_buf)IP_BUF_INIT;
     ip_buf_adds(&j, "[");
-    ip_buf_printf(&j, "{\"ImageIndex\":{\"Refs\":null,\"Images\":null,\"Indexes\":null,"
-                      "\"MediaType\":\"%s\",\"Digest\":\"%s\",\"Raw\":",
+    ip_buf_printf(&j,
+                  "{\"ImageIndex\":{\"Refs\":null,\"Images\":null,\"Indexes\":null,"
+                  "\"MediaType\":\"%s\",\"Digest\":\"%s\",\"Raw\":",
                   IP_MT_OCI_INDEX, f.index_digest);
     go_str(&j, f.index);
     ip_buf_adds(&j, ",\"Tag\":\"\",\"OrigRef\":\"\",\"Labels\":null},\"Image\":null}]");
@@ -578,8 +582,7 @@ START_TEST(legacy_refuses_malformed_input)
     write_tar(f.tar, dup, 3);
     ck_assert_int_eq(open_err(f.tar, &err), -IP_E_FORMAT);
     ck_assert_msg(strstr(err.msg, "duplicate") != NULL, "%s", err.msg);
-    struct lt_member dupm[] = {{"manifest.json", json, strlen(json)},
-                               {"./manifest.json", "[]", 2}};
+    struct lt_member dupm[] = {{"manifest.json", json, strlen(json)}, {"./manifest.json", "[]", 2}};
     write_tar(f.tar, dupm, 2);
     ck_assert_int_eq(open_err(f.tar, &err), -IP_E_FORMAT);
     ck_assert_msg(strstr(err.msg, "duplicate") != NULL, "%s", err.msg);

@@ -105,7 +105,8 @@ START_TEST(image_index)
         "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
         "\"manifests\":["
         "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D_A "\","
-        "\"size\":500,\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
+        "\"size\":500,\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}"
+        "},"
         "{\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"digest\":\"" D_B "\","
         "\"size\":300,\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\"}}"
         "]}";
@@ -125,9 +126,10 @@ START_TEST(image_index)
     ip_manifest_free(m);
 
     /* an empty index is an index */
-    m = parse_manifest_ok("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
-                          "\"manifests\":[]}",
-                          NULL);
+    m = parse_manifest_ok(
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+        "\"manifests\":[]}",
+        NULL);
     ck_assert(m->is_index);
     ck_assert_uint_eq(m->n_manifests, 0);
     ip_manifest_free(m);
@@ -137,9 +139,10 @@ END_TEST
 START_TEST(docker_media_types)
 {
     const char *dm =
-        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
-        "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"" D_A
-        "\",\"size\":10},"
+        "{\"schemaVersion\":2,\"mediaType\":\"application/"
+        "vnd.docker.distribution.manifest.v2+json\","
+        "\"config\":{\"mediaType\":\"application/"
+        "vnd.docker.container.image.v1+json\",\"digest\":\"" D_A "\",\"size\":10},"
         "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\","
         "\"digest\":\"" D_B "\",\"size\":20},"
         "{\"mediaType\":\"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip\","
@@ -154,9 +157,11 @@ START_TEST(docker_media_types)
     ip_manifest_free(m);
 
     const char *dl =
-        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.list.v2+json\","
+        "{\"schemaVersion\":2,\"mediaType\":\"application/"
+        "vnd.docker.distribution.manifest.list.v2+json\","
         "\"manifests\":[{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
-        "\"digest\":\"" D_A "\",\"size\":7,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}";
+        "\"digest\":\"" D_A
+        "\",\"size\":7,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}";
     m = parse_manifest_ok(dl, NULL);
     ck_assert(m->is_index);
     ck_assert_str_eq(m->media_type, IP_MT_DOCKER_LIST);
@@ -168,7 +173,8 @@ END_TEST
 
 START_TEST(media_type_from_hint_or_shape)
 {
-    const char *img = "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\","
+    const char *img = "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/"
+                      "vnd.docker.container.image.v1+json\","
                       "\"digest\":\"" D_A "\",\"size\":1},\"layers\":[]}";
     const char *idx = "{\"schemaVersion\":2,\"manifests\":[]}";
     /* no mediaType in the document: the hint (Content-Type) decides */
@@ -198,7 +204,9 @@ END_TEST
 START_TEST(manifest_refusals)
 {
     struct ip_err err;
-#define CFG "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" D_A "\",\"size\":1}"
+#define CFG                                                                                        \
+    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" D_A     \
+    "\",\"size\":1}"
 #define MT "\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
 
     /* schemaVersion must be the integer 2 */
@@ -218,40 +226,44 @@ START_TEST(manifest_refusals)
                        NULL, &err);
     ck_assert_int_eq(err.code, IP_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(err.msg, "layers[0]"));
-    parse_manifest_err("{\"schemaVersion\":2," MT "\"config\":{\"mediaType\":\"x\",\"digest\":\"sha256:"
-                       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"size\":1},"
-                       "\"layers\":[]}",
-                       NULL, &err);
+    parse_manifest_err(
+        "{\"schemaVersion\":2," MT "\"config\":{\"mediaType\":\"x\",\"digest\":\"sha256:"
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"size\":1},"
+        "\"layers\":[]}",
+        NULL, &err);
     ck_assert_int_eq(err.code, IP_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(err.msg, "config"));
-    parse_manifest_err("{\"schemaVersion\":2," MT CFG ",\"layers\":[{\"mediaType\":\"a\",\"digest\":\"../../"
+    parse_manifest_err("{\"schemaVersion\":2," MT CFG
+                       ",\"layers\":[{\"mediaType\":\"a\",\"digest\":\"../../"
                        "etc/passwd\",\"size\":1}]}",
                        NULL, &err);
     ck_assert_int_eq(err.code, IP_E_FORMAT);
-    parse_manifest_err("{\"schemaVersion\":2," MT CFG ",\"layers\":[{\"mediaType\":\"a\",\"size\":1}]}",
+    parse_manifest_err("{\"schemaVersion\":2," MT CFG
+                       ",\"layers\":[{\"mediaType\":\"a\",\"size\":1}]}",
                        NULL, &err);
     ck_assert_int_eq(err.code, IP_E_FORMAT);
 
     /* size missing, negative or not an integer */
-    parse_manifest_err("{\"schemaVersion\":2," MT CFG ",\"layers\":[{\"mediaType\":\"a\",\"digest\":\"" D_B
-                       "\"}]}",
+    parse_manifest_err("{\"schemaVersion\":2," MT CFG
+                       ",\"layers\":[{\"mediaType\":\"a\",\"digest\":\"" D_B "\"}]}",
                        NULL, &err);
     ck_assert_int_eq(err.code, IP_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(err.msg, "size"));
-    parse_manifest_err("{\"schemaVersion\":2," MT CFG ",\"layers\":[{\"mediaType\":\"a\",\"digest\":\"" D_B
-                       "\",\"size\":-1}]}",
+    parse_manifest_err("{\"schemaVersion\":2," MT CFG
+                       ",\"layers\":[{\"mediaType\":\"a\",\"digest\":\"" D_B "\",\"size\":-1}]}",
                        NULL, &err);
     ck_assert_int_eq(err.code, IP_E_FORMAT);
-    parse_manifest_err("{\"schemaVersion\":2," MT CFG ",\"layers\":[{\"mediaType\":\"a\",\"digest\":\"" D_B
-                       "\",\"size\":\"1\"}]}",
+    parse_manifest_err("{\"schemaVersion\":2," MT CFG
+                       ",\"layers\":[{\"mediaType\":\"a\",\"digest\":\"" D_B "\",\"size\":\"1\"}]}",
                        NULL, &err);
     ck_assert_int_eq(err.code, IP_E_FORMAT);
-    parse_manifest_err("{\"schemaVersion\":2," MT CFG ",\"layers\":[{\"mediaType\":\"a\",\"digest\":\"" D_B
-                       "\",\"size\":1.5}]}",
+    parse_manifest_err("{\"schemaVersion\":2," MT CFG
+                       ",\"layers\":[{\"mediaType\":\"a\",\"digest\":\"" D_B "\",\"size\":1.5}]}",
                        NULL, &err);
     ck_assert_int_eq(err.code, IP_E_FORMAT);
     /* no mediaType in a descriptor */
-    parse_manifest_err("{\"schemaVersion\":2," MT CFG ",\"layers\":[{\"digest\":\"" D_B "\",\"size\":1}]}",
+    parse_manifest_err("{\"schemaVersion\":2," MT CFG ",\"layers\":[{\"digest\":\"" D_B
+                       "\",\"size\":1}]}",
                        NULL, &err);
     ck_assert_int_eq(err.code, IP_E_FORMAT);
 
@@ -262,8 +274,9 @@ START_TEST(manifest_refusals)
     ck_assert_int_eq(err.code, IP_E_FORMAT);
     parse_manifest_err("{\"schemaVersion\":2," MT CFG ",\"layers\":{}}", NULL, &err);
     ck_assert_int_eq(err.code, IP_E_FORMAT);
-    parse_manifest_err("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\"}",
-                       NULL, &err);
+    parse_manifest_err(
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\"}", NULL,
+        &err);
     ck_assert_int_eq(err.code, IP_E_FORMAT);
 
     /* not a manifest at all */
@@ -280,7 +293,8 @@ START_TEST(unknown_media_type_unsupported)
 {
     struct ip_err err;
     parse_manifest_err("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.example.thing+json\","
-                       "\"config\":{\"mediaType\":\"a\",\"digest\":\"" D_A "\",\"size\":1},\"layers\":[]}",
+                       "\"config\":{\"mediaType\":\"a\",\"digest\":\"" D_A
+                       "\",\"size\":1},\"layers\":[]}",
                        NULL, &err);
     ck_assert_int_eq(err.code, IP_E_UNSUPPORTED);
     ck_assert_ptr_nonnull(strstr(err.msg, "application/vnd.example.thing+json"));
@@ -316,10 +330,11 @@ END_TEST
 
 START_TEST(config_parse)
 {
-    const char *raw = "{\"architecture\":\"amd64\",\"os\":\"linux\","
-                      "\"config\":{\"Labels\":{\"dev.carvel.imgpkg.bundle\":\"true\",\"team\":\"x\","
-                      "\"num\":5}},"
-                      "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D_A "\",\"" D_B "\"]}}";
+    const char *raw =
+        "{\"architecture\":\"amd64\",\"os\":\"linux\","
+        "\"config\":{\"Labels\":{\"dev.carvel.imgpkg.bundle\":\"true\",\"team\":\"x\","
+        "\"num\":5}},"
+        "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D_A "\",\"" D_B "\"]}}";
     struct ip_config c;
     struct ip_err err;
     ck_assert_int_eq(ip_config_parse(raw, strlen(raw), &c, &err), 0);
@@ -412,11 +427,13 @@ static void make_desc(struct ip_desc *d, const char *digest, const char *tag, co
 static const char layout_index[] =
     "{\"schemaVersion\":2,"
     "\"manifests\":["
-    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D_A "\",\"size\":10,"
+    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D_A
+    "\",\"size\":10,"
     "\"x-entry\":{\"keep\":[1,2.50]},"
     "\"annotations\":{\"org.opencontainers.image.ref.name\":\"v1\","
     "\"io.containerd.image.name\":\"docker.io/library/app:v1\",\"other\":\"stays\"}},"
-    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D_B "\",\"size\":20,"
+    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D_B
+    "\",\"size\":20,"
     "\"annotations\":{\"org.opencontainers.image.ref.name\":\"v2\"},\"platform\":{\"os\":\"linux\","
     "\"architecture\":\"s390x\"}}"
     "],"
@@ -541,11 +558,15 @@ END_TEST
 START_TEST(index_doc_add_drops_untagged_duplicate)
 {
     const char *raw =
-        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
-        "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D_A "\",\"size\":10},"
-        "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D_B "\",\"size\":10,"
+        "{\"schemaVersion\":2,\"mediaType\":\"application/"
+        "vnd.oci.image.index.v1+json\",\"manifests\":["
+        "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D_A
+        "\",\"size\":10},"
+        "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D_B
+        "\",\"size\":10,"
         "\"annotations\":{\"org.opencontainers.image.ref.name\":\"b\"}},"
-        "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D_D "\",\"size\":10}"
+        "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D_D
+        "\",\"size\":10}"
         "]}";
     struct ip_index_doc doc = index_ok(raw);
     struct ip_desc d;
@@ -587,8 +608,9 @@ START_TEST(index_doc_new_empty)
     memset(&doc, 0, sizeof(doc));
     char *raw = NULL;
     yajl_val top = index_gen_tree(&doc, &raw);
-    ck_assert_str_eq(raw, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
-                          "\"manifests\":[]}");
+    ck_assert_str_eq(
+        raw, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+             "\"manifests\":[]}");
     yajl_tree_free(top);
     free(raw);
     make_desc(&d, D_A, "v1", NULL);
@@ -618,11 +640,13 @@ START_TEST(index_doc_refusals)
     static const char *const bad[] = {
         "{\"manifests\":[]}",
         "{\"schemaVersion\":1,\"manifests\":[]}",
-        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.list.v2+json\","
+        "{\"schemaVersion\":2,\"mediaType\":\"application/"
+        "vnd.docker.distribution.manifest.list.v2+json\","
         "\"manifests\":[]}",
         "{\"schemaVersion\":2}",
         "{\"schemaVersion\":2,\"manifests\":{}}",
-        "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a\",\"digest\":\"sha256:00\",\"size\":1}]}",
+        "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a\",\"digest\":\"sha256:00\","
+        "\"size\":1}]}",
         "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"a\",\"digest\":\"" D_A "\"}]}",
         "{\"schemaVersion\":2,\"manifests\":[1]}",
         "[]",
@@ -638,7 +662,8 @@ START_TEST(index_doc_refusals)
         ck_assert_ptr_nonnull(strstr(err.msg, "index.json"));
     }
     /* the message names the media type found */
-    const char *docker = "{\"schemaVersion\":2,\"mediaType\":\"" IP_MT_DOCKER_LIST "\",\"manifests\":[]}";
+    const char *docker =
+        "{\"schemaVersion\":2,\"mediaType\":\"" IP_MT_DOCKER_LIST "\",\"manifests\":[]}";
     struct ip_index_doc doc;
     struct ip_err err;
     ck_assert_int_eq(ip_index_doc_parse(docker, strlen(docker), &doc, &err), -IP_E_FORMAT);

@@ -12,7 +12,7 @@ struct good_ref {
     const char *in;
     const char *registry;
     const char *repository;
-    const char *tag; /* NULL: none */
+    const char *tag;    /* NULL: none */
     const char *digest; /* "": none */
 };
 
@@ -77,16 +77,17 @@ struct bad_ref {
 
 static const struct bad_ref bad[] = {
     {"", IP_E_FORMAT},
-    {"Nginx", IP_E_FORMAT},            /* uppercase repository */
+    {"Nginx", IP_E_FORMAT}, /* uppercase repository */
     {"team/App", IP_E_FORMAT},
     {"example.com/Team/app", IP_E_FORMAT},
-    {"nginx:", IP_E_FORMAT},           /* empty tag */
-    {"nginx:-bad", IP_E_FORMAT},       /* tag starts with '-' */
+    {"nginx:", IP_E_FORMAT},     /* empty tag */
+    {"nginx:-bad", IP_E_FORMAT}, /* tag starts with '-' */
     {"nginx:.bad", IP_E_FORMAT},
     {"nginx:b@d", IP_E_FORMAT},
     {"nginx:a+b", IP_E_FORMAT},
     {"nginx:"
-     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
      "a",
      IP_E_FORMAT}, /* 129 characters */
     {"ngi nx", IP_E_FORMAT},
@@ -98,7 +99,8 @@ static const struct bad_ref bad[] = {
     {"nginx@sha256:abc", IP_E_FORMAT},
     {"nginx@", IP_E_FORMAT},
     {"nginx@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", IP_E_FORMAT},
-    {"nginx@sha512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", IP_E_UNSUPPORTED},
+    {"nginx@sha512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+     IP_E_UNSUPPORTED},
     {"a//b", IP_E_FORMAT},
     {"a/", IP_E_FORMAT},
     {"/a", IP_E_FORMAT},
@@ -237,14 +239,24 @@ END_TEST
 START_TEST(loopback)
 {
     static const char *const yes[] = {
-        "localhost", "localhost:5000", "127.0.0.1", "127.0.0.1:5000", "127.1.2.3:80",
-        "[::1]",     "[::1]:5000",
+        "localhost",    "localhost:5000", "127.0.0.1",  "127.0.0.1:5000",
+        "127.1.2.3:80", "[::1]",          "[::1]:5000",
     };
     static const char *const no[] = {
-        "example.com",       "example.com:5000",     "localhost.example.com", "localhostx:5000",
-        "mylocalhost",       "128.0.0.1:5000",       "10.0.0.1",              "[::2]:5000",
-        "index.docker.io",   "127.example.com",      "127.0.0.1.nip.io:5000", "[::1]x",
-        "127.evil.com:5000", "",
+        "example.com",
+        "example.com:5000",
+        "localhost.example.com",
+        "localhostx:5000",
+        "mylocalhost",
+        "128.0.0.1:5000",
+        "10.0.0.1",
+        "[::2]:5000",
+        "index.docker.io",
+        "127.example.com",
+        "127.0.0.1.nip.io:5000",
+        "[::1]x",
+        "127.evil.com:5000",
+        "",
     };
     for (size_t i = 0; i < IP_ARRAY_SIZE(yes); i++)
         ck_assert_msg(ip_registry_is_loopback(yes[i]), "'%s' should be loopback", yes[i]);

@@ -63,7 +63,8 @@ static void layout_make(struct layout *l)
     ck_assert_msg(ip_build(&o, &r, &err) == 0, "%s", err.msg);
     ck_assert_msg(ip_store_oci_dir_open(l->dir, true, &dst, &err) == 0, "%s", err.msg);
     struct ip_kv ann = {(char *)IP_ANN_REF_NAME, (char *)"v1"};
-    struct ip_copy_item item = {.src_ref = r.manifest_digest, .annotations = &ann, .n_annotations = 1};
+    struct ip_copy_item item = {
+        .src_ref = r.manifest_digest, .annotations = &ann, .n_annotations = 1};
     struct ip_copy_result res;
     ck_assert_msg(ip_copy(r.store, dst, &item, 1, NULL, &res, &err) == 0, "%s", err.msg);
     ip_store_free(dst);
@@ -231,11 +232,12 @@ static void save_image(const char *dir, const void *layer, size_t layer_len, con
     cd.media_type = ip_xstrdup(IP_MT_OCI_CONFIG);
     cd.size = (int64_t)strlen(cfg);
     ip_sha256_of(cfg, strlen(cfg), cd.digest);
-    char *man = ip_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
-                             "\"digest\":\"%s\",\"size\":%lld},\"layers\":[{\"mediaType\":\"%s\","
-                             "\"digest\":\"%s\",\"size\":%lld}]}",
-                             IP_MT_OCI_MANIFEST, IP_MT_OCI_CONFIG, cd.digest, (long long)cd.size,
-                             IP_MT_OCI_LAYER_GZIP, ld.digest, (long long)ld.size);
+    char *man =
+        ip_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
+                     "\"digest\":\"%s\",\"size\":%lld},\"layers\":[{\"mediaType\":\"%s\","
+                     "\"digest\":\"%s\",\"size\":%lld}]}",
+                     IP_MT_OCI_MANIFEST, IP_MT_OCI_CONFIG, cd.digest, (long long)cd.size,
+                     IP_MT_OCI_LAYER_GZIP, ld.digest, (long long)ld.size);
     ip_store_mem_add_blob(src, &ld, layer);
     ip_store_mem_add_blob(src, &cd, cfg);
     ck_assert_int_eq(ip_store_mem_add_manifest(src, man, strlen(man), NULL, NULL, 0, &err), 0);

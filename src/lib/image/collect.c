@@ -90,8 +90,8 @@ static int walk_dir(struct collector *c, const char *full, const char *rel, int 
         qsort(names, n, sizeof(char *), name_cmp);
     for (size_t i = 0; i < n && rc == 0; i++) {
         cleanup_free char *cfull = ip_path_join(full, names[i]);
-        cleanup_free char *crel = rel[0] ? ip_xasprintf("%s/%s", rel, names[i])
-                                         : ip_xstrdup(names[i]);
+        cleanup_free char *crel =
+            rel[0] ? ip_xasprintf("%s/%s", rel, names[i]) : ip_xstrdup(names[i]);
         struct stat st;
         /* relative to the open directory: no path walk per file */
         if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {

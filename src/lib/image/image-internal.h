@@ -16,8 +16,8 @@ struct ip_layer_info {
     char diff_id[IP_DIGEST_SIZE];
     int64_t size;
 };
-int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
-                   int level, int fd, struct ip_layer_info *out, struct ip_err *err);
+int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permissions, int level,
+                   int fd, struct ip_layer_info *out, struct ip_err *err);
 /* The same; writeback false when the file is only a temporary copy. */
 int ip_layer_write_to(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
                       int level, int fd, bool writeback, struct ip_layer_info *out,

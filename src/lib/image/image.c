@@ -266,7 +266,8 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
     cdesc.media_type = ip_xstrdup(o->docker_media_types ? IP_MT_DOCKER_CONFIG : IP_MT_OCI_CONFIG);
     ip_sha256_of(config.data, config.len, cdesc.digest);
     cdesc.size = (int64_t)config.len;
-    ldesc.media_type = ip_xstrdup(o->docker_media_types ? IP_MT_DOCKER_LAYER : IP_MT_OCI_LAYER_GZIP);
+    ldesc.media_type =
+        ip_xstrdup(o->docker_media_types ? IP_MT_DOCKER_LAYER : IP_MT_OCI_LAYER_GZIP);
     memcpy(ldesc.digest, li.digest, IP_DIGEST_SIZE);
     ldesc.size = li.size;
     gen_manifest(&cdesc, &ldesc, o->docker_media_types, &manifest);
@@ -276,10 +277,9 @@ int ip_build(const struct ip_build_opts *o, struct ip_build_result *out, struct 
     r.store = ip_store_mem_new();
     ip_store_mem_add_file_blob(r.store, &ldesc, r.layer_path);
     ip_store_mem_add_blob(r.store, &cdesc, config.data);
-    if ((rc = ip_store_mem_add_manifest(r.store, manifest.data, manifest.len,
-                                        o->docker_media_types ? IP_MT_DOCKER_MANIFEST
-                                                              : IP_MT_OCI_MANIFEST,
-                                        NULL, 0, err)) < 0)
+    if ((rc = ip_store_mem_add_manifest(
+             r.store, manifest.data, manifest.len,
+             o->docker_media_types ? IP_MT_DOCKER_MANIFEST : IP_MT_OCI_MANIFEST, NULL, 0, err)) < 0)
         goto out;
     ip_sha256_of(manifest.data, manifest.len, r.manifest_digest);
     r.layer_fd = fd;

@@ -120,8 +120,8 @@ static int add_file(struct layer_ctx *c, struct archive *a, const struct ip_buil
     return 0;
 }
 
-int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permissions,
-                   int level, int fd, struct ip_layer_info *out, struct ip_err *err)
+int ip_layer_write(const struct ip_build_entry *e, size_t n, bool preserve_permissions, int level,
+                   int fd, struct ip_layer_info *out, struct ip_err *err)
 {
     return ip_layer_write_to(e, n, preserve_permissions, level, fd, true, out, err);
 }

@@ -129,7 +129,10 @@ static void fix_header_fields(unsigned char *h)
 
 static void fix_header(unsigned char *h)
 {
-    if (memcmp(h + MAGIC_OFF, "ustar\0" "00", 8) != 0)
+    if (memcmp(h + MAGIC_OFF,
+               "ustar\0"
+               "00",
+               8) != 0)
         return;
     if (h[TYPE_OFF] == '0' || h[TYPE_OFF] == '\0' || h[TYPE_OFF] == '5')
         fix_name(h);
@@ -239,7 +242,10 @@ static void go_pax_header(unsigned char *h, const char *path, size_t len, size_t
     put_octal(h + 124, 12, size);
     put_octal(h + 136, 12, 0);
     h[TYPE_OFF] = 'x';
-    memcpy(h + MAGIC_OFF, "ustar\0" "00", 8);
+    memcpy(h + MAGIC_OFF,
+           "ustar\0"
+           "00",
+           8);
     put_checksum(h);
 }
 
@@ -305,8 +311,8 @@ static int flush_pax(struct image_tar_fix *f, image_sink_fn out, void *ctx, stru
     go_pax_header(ph, path ? path : "", path ? path_len : 0, data.len);
     if (path) {
         char ascii_name[NAME_LEN + PREFIX_LEN + 2];
-        size_t k = to_ascii(ascii_name, path, path_len < sizeof(ascii_name) ? path_len
-                                                                             : sizeof(ascii_name));
+        size_t k = to_ascii(ascii_name, path,
+                            path_len < sizeof(ascii_name) ? path_len : sizeof(ascii_name));
         memset(main_h + NAME_OFF, 0, NAME_LEN);
         memset(main_h + PREFIX_OFF, 0, PREFIX_LEN);
         memcpy(main_h + NAME_OFF, ascii_name, k < NAME_LEN ? k : NAME_LEN);

@@ -276,8 +276,8 @@ int ip_manifest_parse(const char *raw, size_t len, const char *media_type_hint,
             rc = ip_err_set(err, IP_E_FORMAT, "index has no manifests");
             goto fail;
         }
-        if ((rc = parse_desc_array(manifests, "manifests", &m->manifests, &m->n_manifests,
-                                   err)) < 0)
+        if ((rc = parse_desc_array(manifests, "manifests", &m->manifests, &m->n_manifests, err)) <
+            0)
             goto fail;
     } else if (ip_media_type_is_manifest(mt)) {
         if (!config || !layers) {
@@ -442,7 +442,8 @@ long ip_index_doc_find_tag(const struct ip_index_doc *doc, const char *tag)
 static void index_remove(struct ip_index_doc *doc, size_t i)
 {
     ip_desc_release(&doc->entries[i]);
-    memmove(&doc->entries[i], &doc->entries[i + 1], (doc->n_entries - i - 1) * sizeof(*doc->entries));
+    memmove(&doc->entries[i], &doc->entries[i + 1],
+            (doc->n_entries - i - 1) * sizeof(*doc->entries));
     memmove(&doc->entry_trees[i], &doc->entry_trees[i + 1],
             (doc->n_entries - i - 1) * sizeof(*doc->entry_trees));
     doc->n_entries--;

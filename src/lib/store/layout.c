@@ -6,8 +6,7 @@
 #include "store/store-private.h"
 #include "util/banned.h"
 
-int ip_layout_check_oci_layout(const char *data, size_t len, const char *where,
-                               struct ip_err *err)
+int ip_layout_check_oci_layout(const char *data, size_t len, const char *where, struct ip_err *err)
 {
     yajl_val tree = NULL;
     int rc = ip_json_parse(data, len, &tree, err);
@@ -30,9 +29,8 @@ int ip_layout_resolve(const struct ip_index_doc *doc, const char *ref, const cha
 {
     if (!ref || !*ref) {
         if (doc->n_entries != 1)
-            return ip_err_set(err, IP_E_NOTFOUND,
-                              "%s holds %zu images: name one (tag or digest)", where,
-                              doc->n_entries);
+            return ip_err_set(err, IP_E_NOTFOUND, "%s holds %zu images: name one (tag or digest)",
+                              where, doc->n_entries);
         *out = &doc->entries[0];
         return 0;
     }
@@ -62,8 +60,8 @@ int ip_layout_list(const struct ip_index_doc *doc, struct ip_desc **out, size_t 
     return 0;
 }
 
-int ip_layout_read_manifest(struct ip_store *s, const struct ip_desc *desc, struct ip_manifest **out,
-                            struct ip_err *err)
+int ip_layout_read_manifest(struct ip_store *s, const struct ip_desc *desc,
+                            struct ip_manifest **out, struct ip_err *err)
 {
     struct ip_reader *r = NULL;
     struct ip_buf b = IP_BUF_INIT;

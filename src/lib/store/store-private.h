@@ -18,7 +18,7 @@ struct ip_store_entry {
     struct ip_desc desc; /* annotations carry ref.name / containerd name */
     const struct ip_manifest *manifest;
     /* For image manifests, their config (for Docker's manifest.json). */
-    const char *repo_tag; /* "name:tag" when the image has a name */
+    const char *repo_tag;    /* "name:tag" when the image has a name */
     const char *const *tags; /* tags a registry destination puts (else ref.name) */
     size_t n_tags;
 };
@@ -53,7 +53,7 @@ struct ip_store_ops {
 
 struct ip_store {
     const struct ip_store_ops *ops;
-    char *location; /* for messages */
+    char *location;      /* for messages */
     bool parallel_read;  /* open_blob and has_blob may run on several threads at once */
     bool parallel_write; /* put_blob (and has_blob) may run on several threads at once */
 };

@@ -59,9 +59,13 @@ static int fetch_manifest(struct ip_store *s, const char *ref, bool as_image,
     struct ip_buf body = IP_BUF_INIT;
     struct ip_http_resp resp = {0};
     cleanup_free char *path = ip_xasprintf("/v2/%s/manifests/%s", rs->repo, ref);
-    struct ip_http_req req = {.method = "GET", .url = path, .scope = rs->pull_scope,
-                          .accept = MANIFEST_ACCEPT, .resp_body = &body, .resp_max = IP_MAX_JSON,
-                          .follow_redirects = true};
+    struct ip_http_req req = {.method = "GET",
+                              .url = path,
+                              .scope = rs->pull_scope,
+                              .accept = MANIFEST_ACCEPT,
+                              .resp_body = &body,
+                              .resp_max = IP_MAX_JSON,
+                              .follow_redirects = true};
     char digest[IP_DIGEST_SIZE];
     int rc;
 
@@ -116,9 +120,10 @@ static int rs_has_blob(struct ip_store *s, const struct ip_desc *d, bool *out, s
     struct ip_http_resp resp = {0};
     cleanup_free char *path = ip_xasprintf("/v2/%s/blobs/%s", rs->repo, d->digest);
     static const long ok[] = {404, 0};
-    struct ip_http_req req = {.method = "HEAD", .url = path,
-                          .scope = rs->push_scope ? rs->push_scope : rs->pull_scope,
-                          .follow_redirects = true};
+    struct ip_http_req req = {.method = "HEAD",
+                              .url = path,
+                              .scope = rs->push_scope ? rs->push_scope : rs->pull_scope,
+                              .follow_redirects = true};
     int rc = ip_http_do(rs->c, &req, ok, &resp, err);
     if (rc == 0)
         *out = resp.status == 200 && (resp.content_length < 0 || resp.content_length == d->size);
@@ -140,8 +145,8 @@ static int rs_open_blob(struct ip_store *s, const struct ip_desc *d, struct ip_r
         if (rc < 0)
             return rc;
         if (!have) {
-            struct ip_url_fetch f = {rs->verify_certs, rs->connect_timeout_s,
-                                     rs->header_timeout_s, rs->ca_paths, rs->n_ca_paths};
+            struct ip_url_fetch f = {rs->verify_certs, rs->connect_timeout_s, rs->header_timeout_s,
+                                     rs->ca_paths, rs->n_ca_paths};
             return ip_url_blob_open(&f, d, rs->base.location, out, err);
         }
     }
@@ -173,9 +178,12 @@ static int rs_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_re
     url = ip_http_resolve_url(rs->c, resp.location);
     if (d->size > MONOLITHIC_MAX) {
         /* stream the whole blob in one PATCH, then close the upload with a PUT */
-        struct ip_http_req patch = {.method = "PATCH", .url = url, .scope = rs->push_scope,
-                                .content_type = "application/octet-stream", .body_reader = r,
-                                .body_size = d->size};
+        struct ip_http_req patch = {.method = "PATCH",
+                                    .url = url,
+                                    .scope = rs->push_scope,
+                                    .content_type = "application/octet-stream",
+                                    .body_reader = r,
+                                    .body_size = d->size};
         if ((rc = ip_http_do(rs->c, &patch, NULL, &resp, err)) < 0)
             goto fail;
         if (resp.location) {
@@ -183,15 +191,20 @@ static int rs_put_blob(struct ip_store *s, const struct ip_desc *d, struct ip_re
             url = ip_http_resolve_url(rs->c, resp.location);
         }
         put = with_digest(url, d->digest);
-        struct ip_http_req close_req = {.method = "PUT", .url = put, .scope = rs->push_scope,
-                                    .content_type = "application/octet-stream"};
+        struct ip_http_req close_req = {.method = "PUT",
+                                        .url = put,
+                                        .scope = rs->push_scope,
+                                        .content_type = "application/octet-stream"};
         if ((rc = ip_http_do(rs->c, &close_req, NULL, &resp, err)) < 0)
             goto fail;
     } else {
         put = with_digest(url, d->digest);
-        struct ip_http_req mono = {.method = "PUT", .url = put, .scope = rs->push_scope,
-                               .content_type = "application/octet-stream", .body_reader = r,
-                               .body_size = d->size};
+        struct ip_http_req mono = {.method = "PUT",
+                                   .url = put,
+                                   .scope = rs->push_scope,
+                                   .content_type = "application/octet-stream",
+                                   .body_reader = r,
+                                   .body_size = d->size};
         if ((rc = ip_http_do(rs->c, &mono, NULL, &resp, err)) < 0)
             goto fail;
     }
@@ -213,8 +226,12 @@ static int put_manifest_ref(struct reg_store *rs, const char *ref, const char *m
 {
     struct ip_http_resp resp = {0};
     cleanup_free char *path = ip_xasprintf("/v2/%s/manifests/%s", rs->repo, ref);
-    struct ip_http_req req = {.method = "PUT", .url = path, .scope = rs->push_scope,
-                          .content_type = media_type, .body = raw, .body_len = len};
+    struct ip_http_req req = {.method = "PUT",
+                              .url = path,
+                              .scope = rs->push_scope,
+                              .content_type = media_type,
+                              .body = raw,
+                              .body_len = len};
     int rc = ip_http_do(rs->c, &req, NULL, &resp, err);
     if (rc == 0 && resp.docker_digest && strcmp(resp.docker_digest, digest) != 0)
         rc = ip_err_set(err, IP_E_DIGEST, "manifest %s: the registry computed %.80s", digest,
@@ -297,8 +314,8 @@ static int rs_mount_blob(struct ip_store *s, const struct ip_desc *d, struct ip_
         return 0;
     struct ip_http_resp resp = {0};
     cleanup_free char *scope = ip_xasprintf("%s repository:%s:pull", rs->push_scope, src->repo);
-    cleanup_free char *path = ip_xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s", rs->repo,
-                                           d->digest, src->repo);
+    cleanup_free char *path =
+        ip_xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s", rs->repo, d->digest, src->repo);
     struct ip_http_req req = {.method = "POST", .url = path, .scope = scope};
     int rc = ip_http_do(rs->c, &req, NULL, &resp, err);
     if (rc == 0 && resp.status == 201) {
@@ -447,8 +464,8 @@ int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip
 
     for (int page = 0; next; page++) {
         if (page >= MAX_TAG_PAGES) {
-            rc = ip_err_set(err, IP_E_TOOBIG, "listing tags of %s: more than %d pages",
-                            s->location, MAX_TAG_PAGES);
+            rc = ip_err_set(err, IP_E_TOOBIG, "listing tags of %s: more than %d pages", s->location,
+                            MAX_TAG_PAGES);
             break;
         }
         char *abs = ip_http_resolve_url(rs->c, next);
@@ -469,8 +486,11 @@ int ip_registry_list_tags(struct ip_store *s, char ***tags, size_t *n, struct ip
         struct ip_buf body = IP_BUF_INIT;
         struct ip_http_resp resp = {0};
         yajl_val tree = NULL;
-        struct ip_http_req req = {.method = "GET", .url = next, .scope = rs->pull_scope,
-                              .resp_body = &body, .resp_max = MAX_TAG_PAGE};
+        struct ip_http_req req = {.method = "GET",
+                                  .url = next,
+                                  .scope = rs->pull_scope,
+                                  .resp_body = &body,
+                                  .resp_max = MAX_TAG_PAGE};
         ip_buf_init(&body, MAX_TAG_PAGE);
         rc = ip_http_do(rs->c, &req, NULL, &resp, err);
         if (rc == 0)

@@ -7,7 +7,7 @@
 #include "util/banned.h"
 
 #define NOT_SUPPORTED(s, what)                                                                     \
-    ip_err_set(err, IP_E_UNSUPPORTED, "%s store '%s' cannot %s", (s)->ops->scheme,                \
+    ip_err_set(err, IP_E_UNSUPPORTED, "%s store '%s' cannot %s", (s)->ops->scheme,                 \
                (s)->location ? (s)->location : "", what)
 
 int ip_store_list(struct ip_store *s, struct ip_desc **out, size_t *n, struct ip_err *err)
@@ -37,8 +37,7 @@ int ip_store_has_blob(struct ip_store *s, const struct ip_desc *d, bool *out, st
     return s->ops->has_blob(s, d, out, err);
 }
 
-int ip_store_begin(struct ip_store *s, const struct ip_store_entry *e, size_t n,
-                   struct ip_err *err)
+int ip_store_begin(struct ip_store *s, const struct ip_store_entry *e, size_t n, struct ip_err *err)
 {
     return s->ops->begin ? s->ops->begin(s, e, n, err) : 0;
 }

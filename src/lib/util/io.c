@@ -121,8 +121,9 @@ static ssize_t verify_read(struct ip_reader *r, void *buf, size_t n, struct ip_e
     if (k > 0) {
         v->seen += k;
         if (v->seen > v->size)
-            return ip_err_set(err, IP_E_DIGEST, "%s: more than the %lld bytes its descriptor states",
-                              v->what, (long long)v->size);
+            return ip_err_set(err, IP_E_DIGEST,
+                              "%s: more than the %lld bytes its descriptor states", v->what,
+                              (long long)v->size);
         ip_sha256_update(&v->h, buf, (size_t)k);
         if (v->seen == v->size) {
             /* checked at the last byte already: a consumer that stops at the
