@@ -5,7 +5,7 @@ set -eu
 BUILD_PKGS="gcc meson ninja-build pkg-config libarchive-dev libcurl4-openssl-dev libyajl-dev
 libyaml-dev libssl-dev zlib1g-dev check libisal-dev"
 TEST_PKGS="docker-registry skopeo umoci oci-image-tool apache2-utils python3 python3-cryptography
-openssl curl ca-certificates tar gzip valgrind clang libclang-rt-14-dev time
+openssl curl ca-certificates tar gzip valgrind clang libclang-rt-14-dev clang-format time
 podman buildah containerd docker.io crun runc"
 pkgs="$BUILD_PKGS"
 [ "${1:-}" = "--test" ] && pkgs="$pkgs $TEST_PKGS"

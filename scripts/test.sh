@@ -6,7 +6,8 @@
 # "N passed, N failed" (", N skipped" added when tests were skipped: the
 # interop tests skip when IMGPKG_PEER names no imgpkg binary to compare with).
 # The interop and container-engine tests (t-interop.sh, t-engines.sh) run
-# against the release build only.  Each stage prints its time.
+# against the release build only.  Before anything is built, every tracked C
+# file is checked against .clang-format (one test).  Each stage prints its time.
 set -u
 cd "$(dirname "$0")/.."
 total_pass=0
@@ -45,6 +46,20 @@ count() { # label log: adds the counts found in a log
 
 logs=$(mktemp -d /tmp/imgpkg-test-logs.XXXXXX)
 trap 'rm -rf "$logs"' EXIT
+
+# The format check: clang-format --dry-run --Werror over the tracked C files,
+# one test (a failure lists the first differences; `clang-format -i FILE` fixes them).
+echo "== format: clang-format over the tracked C files"
+if git ls-files -z -- '*.c' '*.h' > "$logs/c-files" 2> "$logs/format.log" &&
+    xargs -0 clang-format --dry-run --Werror < "$logs/c-files" >> "$logs/format.log" 2>&1; then
+    echo "PASS format ($(tr -cd '\0' < "$logs/c-files" | wc -c) files)"
+    total_pass=$((total_pass + 1))
+else
+    echo "FAIL format"
+    head -60 "$logs/format.log"
+    total_fail=$((total_fail + 1))
+fi
+stage_done "format"
 
 build() { # dir [meson options]: the build's own logs stay out of the tree
     local dir=$1
