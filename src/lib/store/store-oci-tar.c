@@ -132,18 +132,24 @@ static int aw_fail(struct tar_store *ts, struct ip_err *err, const char *what)
                       archive_error_string(ts->aw) ? archive_error_string(ts->aw) : "error");
 }
 
+static void fill_entry(struct archive_entry *ae, const char *name, bool dir, int64_t size,
+                       int64_t mtime)
+{
+    archive_entry_set_pathname(ae, name);
+    archive_entry_set_filetype(ae, dir ? AE_IFDIR : AE_IFREG);
+    archive_entry_set_perm(ae, dir ? 0755 : 0644);
+    archive_entry_set_size(ae, dir ? 0 : size);
+    archive_entry_set_mtime(ae, (time_t)mtime, 0);
+    archive_entry_set_uid(ae, 0);
+    archive_entry_set_gid(ae, 0);
+}
+
 static int write_header(struct tar_store *ts, const char *name, bool dir, int64_t size,
                         struct ip_err *err)
 {
     struct archive_entry *ae = archive_entry_new();
     int r;
-    archive_entry_set_pathname(ae, name);
-    archive_entry_set_filetype(ae, dir ? AE_IFDIR : AE_IFREG);
-    archive_entry_set_perm(ae, dir ? 0755 : 0644);
-    archive_entry_set_size(ae, dir ? 0 : size);
-    archive_entry_set_mtime(ae, (time_t)ts->mtime, 0);
-    archive_entry_set_uid(ae, 0);
-    archive_entry_set_gid(ae, 0);
+    fill_entry(ae, name, dir, size, ts->mtime);
     r = archive_write_header(ts->aw, ae);
     archive_entry_free(ae);
     if (r != ARCHIVE_OK)
@@ -290,18 +296,6 @@ static const struct ip_store_ops tar_write_ops;
  * header, then the blob; once its digest and size are known the header is
  * written into the gap, and index.json, manifest.json and the other blobs
  * follow as usual.  The headers are libarchive's, made in memory. */
-
-static void fill_entry(struct archive_entry *ae, const char *name, bool dir, int64_t size,
-                       int64_t mtime)
-{
-    archive_entry_set_pathname(ae, name);
-    archive_entry_set_filetype(ae, dir ? AE_IFDIR : AE_IFREG);
-    archive_entry_set_perm(ae, dir ? 0755 : 0644);
-    archive_entry_set_size(ae, dir ? 0 : size);
-    archive_entry_set_mtime(ae, (time_t)mtime, 0);
-    archive_entry_set_uid(ae, 0);
-    archive_entry_set_gid(ae, 0);
-}
 
 struct mem_out {
     unsigned char *buf;
